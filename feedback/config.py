@@ -1,0 +1,60 @@
+"""Configuration: these defaults, then instance/config.py, then FEEDBACK_* environment variables."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+# Defaults. Every key can be overridden in instance/config.py or as FEEDBACK_<KEY>.
+SECRET_KEY = "dev-only-change-me"
+DATABASE_URL = ""  # empty means sqlite:///<instance>/feedback.db
+TIMEZONE = "Asia/Shanghai"
+HOLIDAY_COUNTRY = "CN"
+# Extra days off and make-up working days, for years the holidays package does not know yet.
+EXTRA_HOLIDAYS: list[str] = []
+EXTRA_WORKDAYS: list[str] = []
+LANGUAGES = ["en", "zh"]
+BABEL_DEFAULT_LOCALE = "en"
+PAGE_SIZE = 50
+SCHEDULER = True  # `feedback serve` runs the scheduler in-process; set false for gunicorn workers
+SQL_ECHO = False
+WTF_CSRF_TIME_LIMIT = None  # a form left open all morning must still submit
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = 12 * 3600
+MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+
+
+def defaults() -> dict:
+    """The module's upper-case names as a dict."""
+    return {k: v for k, v in globals().items() if k.isupper()}
+
+
+def instance_path() -> Path:
+    """The instance folder: FEEDBACK_INSTANCE_PATH, else ./instance."""
+    return Path(os.environ.get("FEEDBACK_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+
+
+def from_environment(known: dict) -> dict:
+    """FEEDBACK_* variables, parsed to the type of the default they override."""
+    found = {}
+    for name, value in os.environ.items():
+        if not name.startswith("FEEDBACK_") or name == "FEEDBACK_INSTANCE_PATH":
+            continue
+        key = name.removeprefix("FEEDBACK_")
+        found[key] = _parse(value, known.get(key))
+    return found
+
+
+def _parse(value: str, default):
+    """Environment values are strings; give them the default's type."""
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int) and not isinstance(default, bool):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    if isinstance(default, (list, dict)):
+        return json.loads(value)
+    return value

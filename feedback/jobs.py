@@ -1,0 +1,70 @@
+"""The scheduler and its jobs. Each job is one session plus one service call, run once per key."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from feedback import clock, db
+from feedback.models import JobRun
+
+log = logging.getLogger(__name__)
+HEARTBEAT = ("heartbeat", "scheduler")
+
+
+def claim(session: Session, job: str, key: str, *, now: datetime) -> bool:
+    """Take the unique (job, key) row; False when someone already did, so the job runs once per key."""
+    session.add(JobRun(job=job, key=key, started_at=now))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def beat(session: Session, *, now: datetime) -> None:
+    """Record that a scheduler is alive (read by health checks)."""
+    job, key = HEARTBEAT
+    updated = session.execute(
+        sa.update(JobRun).where(JobRun.job == job, JobRun.key == key).values(finished_at=now)
+    ).rowcount
+    if not updated and not claim(session, job, key, now=now):
+        return
+    session.commit()
+
+
+def last_beat(session: Session) -> datetime | None:
+    job, key = HEARTBEAT
+    row = session.execute(sa.select(JobRun.finished_at, JobRun.started_at).where(JobRun.job == job, JobRun.key == key)).first()
+    return (row[0] or row[1]) if row else None
+
+
+def _in_app(app: Flask, service, **kwargs):
+    """Wrap a service call as a job: app context, its own session, the current time."""
+
+    def run():
+        with app.app_context(), db.session_scope() as session:
+            try:
+                service(session, now=clock.now(), **kwargs)
+            except Exception:
+                log.exception("job %s failed", service.__name__)
+
+    run.__name__ = service.__name__
+    return run
+
+
+def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
+    """A scheduler in the business time zone with every job registered (not started)."""
+    kind = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = kind(timezone=clock.business_tz(), job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+    scheduler.add_job(_in_app(app, beat), "interval", minutes=1, id="heartbeat", next_run_time=clock.now())
+    return scheduler

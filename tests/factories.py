@@ -1,0 +1,27 @@
+"""Plain functions that make rows with sane defaults: make_user(session, role="head", …)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timezone
+
+from sqlmodel import Session
+
+from feedback import users
+from feedback.schemas import UserIn
+
+PASSWORD = "correct-horse-9"
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai, a Tuesday
+_serial = itertools.count(1)
+
+
+def make_user(session: Session, *, role: str = "agent", department: str | None = None, **overrides):
+    n = next(_serial)
+    data = {
+        "email": f"{role}{n}@example.com",
+        "name": f"{role.title()} {n}",
+        "role": role,
+        "password": PASSWORD,
+        "department": department,
+    } | overrides
+    return users.create_user(session, UserIn(**data), now=NOW)

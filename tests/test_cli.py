@@ -1,0 +1,58 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from feedback import demo
+from feedback.cli import main
+from feedback.models import Category, User
+
+
+def run(runner, *args, input=None):
+    result = runner.invoke(main, list(args), input=input, catch_exceptions=False)
+    return result
+
+
+def test_help_lists_the_commands():
+    script = Path(sys.executable).parent / "feedback"
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("db", "init", "serve", "scheduler", "taxonomy", "user"):
+        assert f"  {command} " in out
+
+
+def test_init_with_demo_creates_people_once(runner, session):
+    result = run(runner, "init", "--demo")
+    assert result.exit_code == 0, result.output
+    assert f"demo: {len(demo.DEMO_USERS)} users" in result.output
+    assert session.execute(sa.select(sa.func.count()).select_from(Category)).scalar_one() == 15
+    again = run(runner, "init", "--demo")
+    assert "demo:" not in again.output and "0 created" in again.output
+    roles = set(session.exec(sa.select(User.role)).scalars())
+    assert roles == {"admin", "manager", "head", "agent", "viewer"}
+
+
+def test_user_create_and_list(runner, session, loaded_taxonomy):
+    result = run(runner, "user", "create", "--email", "Ops@Example.com", "--name", "Ops", "--role", "head",
+                 "--department", "site", input="long-password\nlong-password\n")
+    assert result.exit_code == 0 and "created ops@example.com (head)" in result.output
+    assert "ops@example.com" in run(runner, "user", "list").output
+
+
+def test_user_create_reports_bad_input(runner, loaded_taxonomy):
+    result = runner.invoke(main, ["user", "create", "--email", "x@example.com", "--name", "X", "--role", "head",
+                                  "--password", "long-password"])
+    assert result.exit_code == 1 and "a head needs a department" in result.output
+
+
+def test_db_commands(runner):
+    assert "at revision" in run(runner, "db", "upgrade").output
+    assert run(runner, "db", "current").output.strip() != ""
+
+
+def test_taxonomy_load_from_a_file(runner, session, tmp_path):
+    assert "36 created, 0 updated" in run(runner, "taxonomy", "load").output
+    assert "0 created, 0 updated" in run(runner, "taxonomy", "load").output
+    custom = tmp_path / "mine.toml"
+    custom.write_text('[[department]]\nkey = "warehouse"\nname_en = "Warehouse"\nname_zh = "仓储部"\n', encoding="utf-8")
+    assert "1 created, 0 updated" in run(runner, "taxonomy", "load", "--file", str(custom)).output
