@@ -256,7 +256,8 @@ class Feedback(SQLModel, table=True):
     category_id: int | None = Field(default=None, foreign_key="category.id", index=True)
     confidence: float | None = None
     classified_by: str | None = Field(default=None, max_length=8)
-    not_a_problem: str = Field(default="", max_length=100)
+    not_a_problem: str = Field(default="", max_length=100)  # why it stays out of the problem flow
+    follows_id: int | None = Field(default=None, foreign_key="feedback.id", index=True)  # thread it continues
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     import_run_id: int | None = Field(default=None, foreign_key="importrun.id", index=True)
     created_at: datetime | None = utc_column()

@@ -25,3 +25,22 @@ def make_user(session: Session, *, role: str = "agent", department: str | None =
         "department": department,
     } | overrides
     return users.create_user(session, UserIn(**data), now=NOW)
+
+
+def incoming(**overrides):
+    """An IncomingFeedback with sane defaults (an email from a customer)."""
+    from feedback.intake import IncomingFeedback
+
+    n = next(_serial)
+    data = {
+        "channel": "email",
+        "source": "support@shop.example",
+        "external_id": f"<msg{n}@customer.example>",
+        "received_at": NOW,
+        "raw": f"Subject: parcel {n}\n\nMy parcel {n} is late.".encode(),
+        "subject": f"parcel {n}",
+        "body": f"My parcel {n} is late.",
+        "customer": "Mei Lin",
+        "contact": "mei@customer.example",
+    } | overrides
+    return IncomingFeedback(**data)

@@ -1,0 +1,140 @@
+"""The store path: every channel's items go through intake.store()."""
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from feedback import intake
+from feedback.intake import Attachment as IncomingAttachment
+from feedback.intake import Rejected
+from feedback.models import Attachment, Feedback, ImportRun, Quarantine, Ticket
+from tests.factories import NOW, incoming
+
+
+def count(session, model, *where) -> int:
+    return session.execute(sa.select(sa.func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def run_import(session, items, **kwargs):
+    return intake.import_items(session, items, channel="email", source="test", now=lambda: NOW, **kwargs)
+
+
+def test_new_items_are_stored_with_raw_bytes_exact(session):
+    raw = b"Subject: =?gb2312?B?zfjVvg==?=\r\n\r\n\xc4\xe3\xba\xc3\x00binary"
+    run = run_import(session, [incoming(raw=raw, body="你好")])
+    assert (run.new_count, run.duplicate_count, run.quarantined_count) == (1, 0, 0)
+    stored = session.exec(sa.select(Feedback)).scalar_one()
+    assert stored.raw == raw
+    assert stored.import_run_id == run.id and run.finished_at is not None
+
+
+def test_running_the_same_input_again_stores_nothing_twice(session):
+    items = [incoming(external_id=f"<same{i}@x>") for i in range(3)]
+    run_import(session, items)
+    again = run_import(session, items)
+    assert (again.new_count, again.duplicate_count) == (0, 3)
+    assert count(session, Feedback) == 3
+
+
+def test_duplicates_inside_one_batch_count_once(session):
+    run = run_import(session, [incoming(external_id="<dup@x>"), incoming(external_id="<dup@x>")])
+    assert (run.new_count, run.duplicate_count) == (1, 1)
+
+
+def test_same_id_from_another_source_is_another_item(session):
+    run_import(session, [incoming(external_id="<a@x>", source="inbox-1"), incoming(external_id="<a@x>", source="inbox-2")])
+    assert count(session, Feedback) == 2
+
+
+def test_bad_items_go_to_quarantine_and_the_batch_goes_on(session):
+    items = [
+        incoming(),
+        Rejected(channel="email", source="test", raw=b"\x00\x01garbage", reason="not a mail", locator="box/3"),
+        incoming(received_at=datetime(2026, 1, 1)),  # naive
+        incoming(subject="", body="  ", rating=None),
+        incoming(rating=9),
+        incoming(),
+    ]
+    run = run_import(session, items, batch_size=2)
+    assert (run.new_count, run.quarantined_count) == (2, 4)
+    reasons = sorted(session.exec(sa.select(Quarantine.reason)).scalars())
+    assert reasons == ["no text and no rating", "not a mail", "rating 9 is outside 1–5", "received_at has no time zone"]
+    kept = session.exec(sa.select(Quarantine).where(Quarantine.locator == "box/3")).scalar_one()
+    assert kept.raw == b"\x00\x01garbage" and kept.import_run_id == run.id
+
+
+def test_missing_or_huge_external_ids_fall_back_to_a_hash_of_the_raw_bytes(session):
+    run_import(session, [incoming(external_id="", raw=b"one"), incoming(external_id="x" * 300, raw=b"two")])
+    ids = sorted(session.exec(sa.select(Feedback.external_id)).scalars())
+    assert all(i.startswith("sha256:") and len(i) == 71 for i in ids)
+    assert run_import(session, [incoming(external_id="", raw=b"one")]).duplicate_count == 1
+
+
+def test_business_date_is_fixed_in_the_business_time_zone(session):
+    late = datetime(2026, 11, 23, 15, 59, tzinfo=timezone.utc)  # 23:59 Shanghai
+    early = datetime(2026, 11, 23, 16, 1, tzinfo=timezone.utc)  # 00:01 Shanghai next day
+    run_import(session, [incoming(received_at=late, external_id="<late@x>"), incoming(received_at=early, external_id="<early@x>")])
+    days = dict(session.execute(sa.select(Feedback.external_id, Feedback.business_date)).all())
+    assert str(days["<late@x>"]) == "2026-11-23" and str(days["<early@x>"]) == "2026-11-24"
+
+
+def test_nul_characters_are_dropped_from_text_but_kept_in_raw(session):
+    run_import(session, [incoming(subject="a\x00b", body="c\x00d", raw=b"a\x00b")])
+    stored = session.exec(sa.select(Feedback)).scalar_one()
+    assert (stored.subject, stored.body, stored.raw) == ("ab", "cd", b"a\x00b")
+
+
+def test_attachments_are_stored_with_their_feedback(session):
+    files = [IncomingAttachment("photo.jpg", "image/jpeg", b"\xff\xd8jpeg"), IncomingAttachment("a.pdf", "application/pdf", b"%PDF")]
+    run_import(session, [incoming(attachments=files)])
+    stored = session.exec(sa.select(Attachment).order_by(Attachment.filename)).scalars().all()
+    assert [(a.filename, a.content_type, a.size) for a in stored] == [("a.pdf", "application/pdf", 4), ("photo.jpg", "image/jpeg", 6)]
+
+
+def test_a_reply_joins_the_thread_of_the_mail_it_answers(session):
+    run_import(session, [incoming(external_id="<first@x>")])
+    run_import(session, [incoming(external_id="<second@x>", replies_to=["<unknown@x>", "<first@x>"])])
+    first, second = session.exec(sa.select(Feedback).order_by(Feedback.id)).scalars().all()
+    assert second.follows_id == first.id and second.not_a_problem == "follow-up"
+    assert first.follows_id is None and first.not_a_problem == ""
+
+
+def test_a_reply_in_the_same_batch_still_joins_its_thread(session):
+    run_import(session, [incoming(external_id="<a1@x>"), incoming(external_id="<a2@x>", replies_to=["<a1@x>"])])
+    first, second = session.exec(sa.select(Feedback).order_by(Feedback.id)).scalars().all()
+    assert second.follows_id == first.id
+
+
+def test_a_ticket_number_in_the_subject_attaches_to_that_ticket(session):
+    ticket = Ticket(title="Late parcel", opened_at=NOW)
+    session.add(ticket)
+    session.commit()
+    run_import(session, [incoming(subject=f"Re: [{ticket.number}] Late parcel", replies_to=[ticket.number])])
+    stored = session.exec(sa.select(Feedback)).scalar_one()
+    assert stored.ticket_id == ticket.id and stored.not_a_problem == "follow-up"
+
+
+def test_auto_replies_keep_their_reason(session):
+    run_import(session, [incoming(not_a_problem="auto-reply", replies_to=["<nothing@x>"])])
+    assert session.exec(sa.select(Feedback.not_a_problem)).scalar_one() == "auto-reply"
+
+
+def test_progress_is_reported_per_batch(session):
+    seen = []
+    run_import(session, (incoming() for _ in range(5)), batch_size=2, progress=seen.append)
+    assert seen == [2, 2, 1]
+
+
+def test_a_crash_mid_import_keeps_committed_batches_and_records_the_stop(session):
+    def items():
+        yield incoming(external_id="<ok1@x>")
+        yield incoming(external_id="<ok2@x>")
+        raise OSError("disk gone")
+
+    try:
+        run_import(session, items(), batch_size=1)
+    except OSError:
+        pass
+    run = session.exec(sa.select(ImportRun)).scalar_one()
+    assert run.new_count == 2 and "disk gone" in run.errors and run.finished_at is not None
+    assert count(session, Feedback) == 2
