@@ -24,6 +24,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = 12 * 3600
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+# IMAP mailboxes polled by `feedback fetch-mail` and the scheduler, e.g.
+# [{"name": "support", "host": "imap.example.com", "port": 993, "security": "ssl", "user": "…",
+#   "password": "…", "folder": "INBOX", "move_to": "Processed", "source": "support@example.com"}]
+MAILBOXES: list[dict] = []
+MAIL_POLL_MINUTES = 5
 
 
 def defaults() -> dict:

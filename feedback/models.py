@@ -330,3 +330,13 @@ class JobRun(SQLModel, table=True):
     started_at: datetime | None = utc_column()
     finished_at: datetime | None = utc_column()
     detail: str = Field(default="", sa_type=sa.Text)
+
+
+class MailboxState(SQLModel, table=True):
+    """Where IMAP polling of one configured mailbox left off: UIDs above last_uid are new."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(max_length=100, unique=True)
+    uidvalidity: int = 0
+    last_uid: int = 0
+    polled_at: datetime | None = utc_column()
