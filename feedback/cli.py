@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+from pathlib import Path
+
 import click
 from sqlmodel import select
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
-from feedback import clock, create_app, db, demo, migrations, taxonomy, users
+from feedback import clock, create_app, db, demo, intake, migrations, taxonomy, users
 from feedback.errors import ServiceError
 from feedback.models import Role, User
 from feedback.schemas import UserIn, validated
@@ -71,8 +76,6 @@ def taxonomy_group() -> None:
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), help="defaults to instance/taxonomy.toml, else the shipped one")
 def taxonomy_load(path: str | None) -> None:
     """Load the taxonomy (safe to run again: updates in place)."""
-    from pathlib import Path
-
     source = Path(path) if path else taxonomy.taxonomy_file(current_app.instance_path)
     with db.session_scope() as session:
         try:
@@ -125,6 +128,46 @@ def init(with_demo: bool) -> None:
         if with_demo and not session.exec(select(User.id).limit(1)).first():
             created = demo.load_users(session, now=clock.now())
             click.echo(f"demo: {created} users (password {demo.DEMO_PASSWORD!r})")
+
+
+# --- intake -------------------------------------------------------------------------------------
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import feedback from files (each item stored once, bad ones quarantined)."""
+
+
+@import_group.command("email")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--source", help="mailbox or export name (default: the file or folder name)")
+def import_email(path: str, source: str | None) -> None:
+    """Import a .eml file, a folder of them, an mbox file or a Maildir."""
+    source = source or Path(path).resolve().name
+    items = intake.read_mail(path, source=source, limits=intake.mail_limits(current_app.config))
+    _run_import(items, channel="email", source=source, file_name=str(path), total=_count_files(path))
+
+
+def _count_files(path: str) -> int | None:
+    """How many files a folder holds (cheap, for the progress bar); None for a single file or mbox."""
+    if not Path(path).is_dir():
+        return None
+    return sum(len(files) for _root, _dirs, files in os.walk(path))
+
+
+def _run_import(items, *, channel: str, source: str, file_name: str, total: int | None) -> None:
+    """Store items with a progress bar, then print one summary line."""
+    started = time.perf_counter()
+    with db.session_scope() as session, click.progressbar(
+        length=total, label=f"importing {channel}", file=sys.stderr, show_pos=True
+    ) as bar:
+        run = intake.import_items(session, items, channel=channel, source=source, file_name=file_name, progress=bar.update)
+    seconds = time.perf_counter() - started
+    handled = run.new_count + run.duplicate_count + run.quarantined_count
+    click.echo(
+        f"{run.new_count} new, {run.duplicate_count} duplicate, {run.quarantined_count} quarantined "
+        f"in {seconds:.1f} s ({handled / seconds if seconds else 0:.0f}/s) — import run #{run.id}"
+    )
 
 
 # --- serving ------------------------------------------------------------------------------------

@@ -29,6 +29,11 @@ MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 #   "password": "…", "folder": "INBOX", "move_to": "Processed", "source": "support@example.com"}]
 MAILBOXES: list[dict] = []
 MAIL_POLL_MINUTES = 5
+# Limits against mail bombs: bigger mails are quarantined, bigger attachments dropped.
+MAIL_MAX_BYTES = 25 * 1024 * 1024
+MAIL_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAIL_MAX_DEPTH = 10
+MAIL_MAX_PARTS = 200
 
 
 def defaults() -> dict:

@@ -172,7 +172,9 @@ class ImportRun(SQLModel, table=True):
 
 
 class Quarantine(SQLModel, table=True):
-    """Input that could not be stored as feedback, kept whole with the reason."""
+    """Input that could not be stored as feedback, kept whole with the reason (once per raw input)."""
+
+    __table_args__ = (sa.UniqueConstraint("channel", "source", "raw_hash", name="uq_quarantine_input"),)
 
     id: int | None = Field(default=None, primary_key=True)
     import_run_id: int | None = Field(default=None, foreign_key="importrun.id", index=True)
@@ -181,6 +183,7 @@ class Quarantine(SQLModel, table=True):
     locator: str = Field(default="", max_length=500)
     reason: str = Field(sa_type=sa.Text)
     raw: bytes = Field(sa_type=sa.LargeBinary)
+    raw_hash: str = Field(max_length=64)  # sha256 of raw: re-importing a bad file quarantines nothing twice
     created_at: datetime | None = utc_column(index=True)
     status: str = Field(default="held", max_length=10)  # held | retried | discarded
 

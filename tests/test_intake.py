@@ -138,3 +138,11 @@ def test_a_crash_mid_import_keeps_committed_batches_and_records_the_stop(session
     run = session.exec(sa.select(ImportRun)).scalar_one()
     assert run.new_count == 2 and "disk gone" in run.errors and run.finished_at is not None
     assert count(session, Feedback) == 2
+
+
+def test_re_importing_bad_input_quarantines_it_once(session):
+    bad = Rejected(channel="email", source="test", raw=b"not a mail", reason="no headers")
+    first = run_import(session, [bad])
+    again = run_import(session, [bad])
+    assert (first.quarantined_count, again.quarantined_count, again.duplicate_count) == (1, 0, 1)
+    assert count(session, Quarantine) == 1

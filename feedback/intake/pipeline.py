@@ -92,7 +92,7 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 def _store_batch(session: Session, batch: list, run: ImportRun, now: datetime) -> None:
     rows, pending, quarantined = [], {}, []
     for item in batch:
-        problem = item.reason if isinstance(item, Rejected) else _problem_with(item)
+        problem = item.reason if isinstance(item, Rejected) else problem_with(item)
         if problem:
             quarantined.append(_quarantine_row(item, problem, run))
             continue
@@ -102,9 +102,9 @@ def _store_batch(session: Session, batch: list, run: ImportRun, now: datetime) -
             continue
         pending[key] = item
         rows.append(_feedback_row(item, key[2], run, now))
-    if quarantined:
-        session.execute(sa.insert(Quarantine), quarantined)
-        run.quarantined_count += len(quarantined)
+    held = _insert_ignoring_duplicates(session, Quarantine, quarantined, ["channel", "source", "raw_hash"], Quarantine.id)
+    run.quarantined_count += len(held)
+    run.duplicate_count += len(quarantined) - len(held)
     inserted = _insert_new(session, rows)
     run.new_count += len(inserted)
     run.duplicate_count += len(rows) - len(inserted)
@@ -112,7 +112,7 @@ def _store_batch(session: Session, batch: list, run: ImportRun, now: datetime) -
     _link_follow_ups(session, inserted, pending)
 
 
-def _problem_with(item: IncomingFeedback) -> str:
+def problem_with(item: IncomingFeedback) -> str:
     """Why an adapter's record cannot be stored, or ''."""
     if item.channel not in CHANNELS:
         return f"unknown channel {item.channel!r}"
@@ -166,13 +166,15 @@ def _feedback_row(item: IncomingFeedback, external_id: str, run: ImportRun, now:
 
 
 def _quarantine_row(item: IncomingFeedback | Rejected, reason: str, run: ImportRun) -> dict:
+    raw = item.raw if isinstance(item.raw, bytes) else str(item.raw).encode()
     return {
         "import_run_id": run.id,
         "channel": item.channel[:10],
         "source": item.source[:200],
         "locator": getattr(item, "locator", "")[:500],
         "reason": _clean(reason),
-        "raw": item.raw if isinstance(item.raw, bytes) else str(item.raw).encode(),
+        "raw": raw,
+        "raw_hash": hashlib.sha256(raw).hexdigest(),
         "created_at": run.started_at,
         "status": "held",
     }
@@ -180,15 +182,20 @@ def _quarantine_row(item: IncomingFeedback | Rejected, reason: str, run: ImportR
 
 def _insert_new(session: Session, rows: list[dict]) -> dict[tuple, int]:
     """Insert rows whose origin is new; returns {(channel, source, external_id): id} of those."""
-    if not rows:
-        return {}
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Feedback)
-    stmt = insert.on_conflict_do_nothing(index_elements=["channel", "source", "external_id"]).returning(
-        Feedback.id, Feedback.channel, Feedback.source, Feedback.external_id
+    returned = _insert_ignoring_duplicates(
+        session, Feedback, rows, ["channel", "source", "external_id"],
+        Feedback.id, Feedback.channel, Feedback.source, Feedback.external_id,
     )
-    result = session.execute(stmt, rows)
-    return {(r.channel, r.source, r.external_id): r.id for r in result}
+    return {(r.channel, r.source, r.external_id): r.id for r in returned}
+
+
+def _insert_ignoring_duplicates(session: Session, model, rows: list[dict], key: list[str], *returning) -> list:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING …: race-safe against a second importer."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return session.execute(insert.on_conflict_do_nothing(index_elements=key).returning(*returning), rows).all()
 
 
 def _insert_attachments(session: Session, inserted: dict[tuple, int], pending: dict) -> None:

@@ -37,9 +37,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None  # the login page explains itself
     babel.init_app(app, locale_selector=select_locale)
 
-    from feedback.web import admin, auth, errors, filters, home
+    from feedback.web import admin, auth, errors, filters, home, imports, inbox
 
-    for module in (auth, home, admin):
+    for module in (auth, home, inbox, imports, admin):
         app.register_blueprint(module.bp)
     errors.register(app)
     filters.register(app)

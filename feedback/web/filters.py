@@ -16,6 +16,9 @@ ALL = tuple(Role)
 # (endpoint, label, roles that see it). Areas add their entry here as they are built.
 NAVIGATION = [
     ("home.index", _l("Home"), ALL),
+    ("inbox.index", _l("Feedback"), ALL),
+    ("imports.runs", _l("Imports"), (Role.admin, Role.manager, Role.agent)),
+    ("imports.held", _l("Quarantine"), (Role.admin, Role.manager, Role.agent)),
     ("admin.users", _l("Users"), (Role.admin,)),
     ("admin.departments", _l("Departments"), (Role.admin, Role.manager)),
     ("admin.categories", _l("Categories"), (Role.admin, Role.manager, Role.head)),
@@ -26,6 +29,15 @@ ROLE_LABELS = {
     Role.admin: _l("admin"), Role.manager: _l("manager"), Role.head: _l("department head"),
     Role.agent: _l("agent"), Role.viewer: _l("viewer"),
 }
+
+
+CHANNEL_LABELS = {
+    "phone": _l("phone"), "email": _l("email"), "forum": _l("forum"), "review": _l("review"), "survey": _l("survey"),
+}
+
+
+def channel_label(channel: str) -> str:
+    return str(CHANNEL_LABELS.get(channel, channel))
 
 
 def role_label(role: str) -> str:
@@ -75,6 +87,6 @@ def url_with(**changes) -> str:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(localtime=localtime, age=age, name=localized_name, role=role_label)
+    app.jinja_env.filters.update(localtime=localtime, age=age, name=localized_name, role=role_label, channel=channel_label)
     app.jinja_env.globals.update(navigation=navigation, url_with=url_with, locale=lambda: str(get_locale()))
     app.jinja_env.globals.update(today=lambda: clock.business_date(clock.now()), date=date)
