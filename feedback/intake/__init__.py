@@ -1,6 +1,7 @@
 """Intake: every channel's adapter yields IncomingFeedback; `store()` alone writes it."""
 
 from collections.abc import Iterator
+from functools import partial
 
 from feedback.intake.incoming import Attachment, IncomingFeedback, Rejected
 from feedback.intake.pipeline import finish_run, import_items, start_run, store
@@ -17,13 +18,18 @@ def mail_limits(config) -> "EmailLimits":
     )
 
 
-def read_mail(path, *, source: str, limits) -> Iterator[IncomingFeedback | Rejected]:
-    """Every mail under a path (.eml, folder, mbox, Maildir), parsed, one at a time."""
+def read_mail(path, *, source: str, limits, workers: int | None = None) -> Iterator[IncomingFeedback | Rejected]:
+    """Every mail under a path (.eml, folder, mbox, Maildir), parsed on every core, in order."""
     from feedback.intake.email import parse_message
     from feedback.intake.mailsource import iter_mail_path
+    from feedback.intake.parallel import parse_all
 
-    for raw, locator in iter_mail_path(path):
-        yield parse_message(raw, source=source, limits=limits, locator=locator)
+    parse = partial(_parse_mail, parse_message, source, limits)
+    return parse_all(iter_mail_path(path), parse, workers=workers)
+
+
+def _parse_mail(parse_message, source: str, limits, raw: bytes, locator: str):
+    return parse_message(raw, source=source, limits=limits, locator=locator)
 
 
 def reparser(channel: str):
