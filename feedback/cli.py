@@ -134,7 +134,8 @@ def init(with_demo: bool) -> None:
         click.echo(f"taxonomy: {result.created} created, {result.updated} updated")
         if with_demo and not session.exec(select(User.id).limit(1)).first():
             created = demo.load_users(session, now=clock.now())
-            click.echo(f"demo: {created} users (password {demo.DEMO_PASSWORD!r})")
+            run = demo.load_mail(session, now=clock.now())
+            click.echo(f"demo: {created} users (password {demo.DEMO_PASSWORD!r}), {run.new_count} mails")
 
 
 # --- intake -------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from feedback import demo
+from feedback import demo, demo_texts
 from feedback.cli import main
-from feedback.models import Category, User
+from feedback.models import Category, Feedback, User
 
 
 def run(runner, *args, input=None):
@@ -25,6 +25,9 @@ def test_init_with_demo_creates_people_once(runner, session):
     result = run(runner, "init", "--demo")
     assert result.exit_code == 0, result.output
     assert f"demo: {len(demo.DEMO_USERS)} users" in result.output
+    assert f"{len(demo_texts.EMAILS) + 2} mails" in result.output
+    kept_out = set(session.exec(sa.select(Feedback.not_a_problem).where(Feedback.not_a_problem != "")).scalars())
+    assert kept_out == {"follow-up", "auto-reply"}
     assert session.execute(sa.select(sa.func.count()).select_from(Category)).scalar_one() == 15
     again = run(runner, "init", "--demo")
     assert "demo:" not in again.output and "0 created" in again.output

@@ -94,6 +94,8 @@ def _mailbox(index: int, entry: dict) -> MailboxConfig:
     folder, move_to = entry.get("folder") or "INBOX", entry.get("move_to") or None
     if move_to is not None and (not isinstance(move_to, str) or move_to == folder):
         raise ValueError(f"{where}: 'move_to' must be a folder other than {folder!r}")
+    if not isinstance(entry.get("verify", True), bool):
+        raise ValueError(f"{where}: 'verify' must be true or false")
     return MailboxConfig(**(entry | {"port": port, "security": security, "folder": folder, "move_to": move_to,
                                      "source": entry.get("source") or entry["name"]}))
 
@@ -120,10 +122,12 @@ def fetch_mailbox(session: Session, mailbox: MailboxConfig, *, now: Callable[[],
     try:
         imap = _connect(mailbox)
         _poll(session, imap, mailbox, run, now=now, limits=limits, chunk=chunk)
-    except Exception as exc:
+    except BaseException as exc:
         session.rollback()
         message = f"mailbox {mailbox.name!r} ({mailbox.host}:{mailbox.port}): {_describe(exc)}"
         intake.finish_run(session, run, now=now(), error=message)
+        if not isinstance(exc, Exception):  # Ctrl-C and exit stay what they are
+            raise
         raise MailboxError(message, run=run) from exc
     finally:
         _logout(imap)
@@ -143,11 +147,15 @@ def _connect(mailbox: MailboxConfig) -> imaplib.IMAP4:
         imap = imaplib.IMAP4_SSL(mailbox.host, mailbox.port, ssl_context=_tls(mailbox), timeout=mailbox.timeout)
     else:
         imap = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=mailbox.timeout)
+    try:
         if mailbox.security == "starttls":
             imap.starttls(ssl_context=_tls(mailbox))  # raises when not offered: never silently plain
-    imap.login(mailbox.user, mailbox.password)
-    # imaplib keeps the greeting's capabilities; servers announce MOVE, UIDPLUS… only after login.
-    imap.capabilities = tuple(_ok(imap.capability())[-1].decode().upper().split())
+        imap.login(mailbox.user, mailbox.password)
+        # imaplib keeps the greeting's capabilities; servers announce MOVE, UIDPLUS… after login.
+        imap.capabilities = tuple(_ok(imap.capability())[-1].decode().upper().split())
+    except BaseException:
+        imap.shutdown()
+        raise
     return imap
 
 
