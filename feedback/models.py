@@ -78,6 +78,8 @@ class Department(SQLModel, table=True):
     name_en: str = Field(max_length=100)
     name_zh: str = Field(max_length=100)
     active: bool = True
+    assign_rule: str = Field(default="head", max_length=12)  # head | round_robin | least_open | queue
+    last_assigned_id: int | None = None  # round-robin position (a user id; no FK to avoid a table cycle)
 
 
 class User(SQLModel, table=True):
@@ -210,7 +212,10 @@ class Ticket(SQLModel, table=True):
     opened_at: datetime | None = utc_column(index=True)
     resolved_at: datetime | None = utc_column()
     closed_at: datetime | None = utc_column(index=True)
+    updated_at: datetime | None = utc_column()
     resolution: str = Field(default="", sa_type=sa.Text)
+    feedback_count: int = 1
+    key_product: bool = False
 
     @property
     def number(self) -> str:
@@ -251,6 +256,9 @@ class Feedback(SQLModel, table=True):
     order_ref: str = Field(default="", max_length=100, index=True)
     product_ref: str = Field(default="", max_length=100, index=True)
     rating: int | None = None
+    csat: int | None = None  # survey satisfaction 1–5
+    nps: int | None = None  # survey likelihood to recommend 0–10
+    key_product_alert: bool = False  # a bad review of a key product
     subject: str = Field(default="", max_length=500)
     body: str = Field(default="", sa_type=sa.Text)
     text: str = Field(default="", sa_type=sa.Text)  # what classification read
@@ -343,3 +351,73 @@ class MailboxState(SQLModel, table=True):
     uidvalidity: int = 0
     last_uid: int = 0
     polled_at: datetime | None = utc_column()
+
+
+class FeedbackEvent(SQLModel, table=True):
+    """A change a person made to a feedback item (its category): who, when, old → new."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_id: int = Field(foreign_key="feedback.id", index=True)
+    at: datetime | None = utc_column()
+    by_id: int | None = Field(default=None, foreign_key="user.id")
+    field: str = Field(max_length=30)
+    old: str = Field(default="", sa_type=sa.Text)
+    new: str = Field(default="", sa_type=sa.Text)
+
+
+class Product(SQLModel, table=True):
+    """A product as reviews name it; key products get their bad reviews flagged every day."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=100, unique=True)
+    name: str = Field(default="", max_length=200)
+    key_product: bool = False
+    created_at: datetime | None = utc_column()
+
+
+class ColumnMapping(SQLModel, table=True):
+    """How one source's CSV/JSON export names its columns, saved for the next import."""
+
+    __table_args__ = (sa.UniqueConstraint("channel", "source", name="uq_columnmapping_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=10)
+    source: str = Field(max_length=200)
+    mapping: dict | None = json_column()
+    updated_at: datetime | None = utc_column()
+
+
+class ApiToken(SQLModel, table=True):
+    """A token for the REST API: only its hash is stored; scoped and revocable."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=12)  # shown so people can tell tokens apart
+    token_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] | None = json_column()
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime | None = utc_column()
+    last_used_at: datetime | None = utc_column()
+    revoked_at: datetime | None = utc_column()
+
+
+class Throttle(SQLModel, table=True):
+    """Hits per key per time window, shared by every web worker (rate limits)."""
+
+    __table_args__ = (sa.UniqueConstraint("key", "window_start", name="uq_throttle_window"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    window_start: datetime | None = utc_column(nullable=False, index=True)
+    hits: int = 0
+
+
+class SlaRule(SQLModel, table=True):
+    """Time to solve for a priority, per category (category NULL: the default for that priority)."""
+
+    __table_args__ = (sa.UniqueConstraint("category_id", "priority", name="uq_slarule_category_priority"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    category_id: int | None = Field(default=None, foreign_key="category.id")
+    priority: str = Field(max_length=10)
+    business_hours: int

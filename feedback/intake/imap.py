@@ -231,12 +231,12 @@ def _chunks(mail: list[tuple[int, int]], count: int, limits: EmailLimits) -> Ite
     """Runs of at most `count` mails and CHUNK_BYTES, in UID order (a bigger mail goes alone)."""
     run, held = [], 0
     for uid, size in mail:
-        size = min(size, limits.max_bytes)  # larger mail is fetched header-only
-        if run and (len(run) >= count or held + size > CHUNK_BYTES):
+        fetched = min(size, limits.max_bytes)  # larger mail is fetched header-only
+        if run and (len(run) >= count or held + fetched > CHUNK_BYTES):
             yield run
             run, held = [], 0
         run.append((uid, size))
-        held += size
+        held += fetched
     if run:
         yield run
 
