@@ -156,6 +156,27 @@ def import_email(path: str, source: str | None) -> None:
     _run_import(items, channel="email", source=source, file_name=str(path), total=_count_files(path))
 
 
+@main.command("fetch-mail")
+@click.option("--mailbox", "names", multiple=True, help="only these configured mailboxes (default: all)")
+def fetch_mail(names: tuple[str, ...]) -> None:
+    """Poll the IMAP mailboxes configured in MAILBOXES once; each mail is stored once, then flagged or moved."""
+    from feedback.intake import imap
+
+    mailboxes = imap.mailboxes_from_config(current_app.config["MAILBOXES"])
+    if names:
+        mailboxes = [m for m in mailboxes if m.name in names]
+    if not mailboxes:
+        raise click.ClickException("no mailbox configured: add MAILBOXES to instance/config.py (see README)")
+    with db.session_scope() as session:
+        runs = imap.fetch_all(session, mailboxes, now=clock.now, limits=intake.mail_limits(current_app.config))
+    for mailbox, run in zip(mailboxes, runs):
+        status = f"error: {run.errors}" if run.errors else "ok"
+        click.echo(f"{mailbox.name}: {run.new_count} new, {run.duplicate_count} duplicate, "
+                   f"{run.quarantined_count} quarantined — {status}")
+    if any(run.errors for run in runs):
+        sys.exit(1)
+
+
 def _count_files(path: str) -> int | None:
     """How many files a folder holds (cheap, for the progress bar); None for a single file or mbox."""
     if not Path(path).is_dir():

@@ -62,9 +62,26 @@ def _in_app(app: Flask, service, **kwargs):
     return run
 
 
+def _mail_poll(app: Flask):
+    """The IMAP poll as a job. Safe to overlap with a second scheduler: store() dedupes by Message-ID."""
+    from feedback import intake
+    from feedback.intake import imap
+
+    mailboxes = imap.mailboxes_from_config(app.config["MAILBOXES"])
+    limits = intake.mail_limits(app.config)
+
+    def fetch_mail(session: Session, *, now: datetime) -> None:
+        imap.fetch_all(session, mailboxes, now=clock.now, limits=limits)  # each run stamps its own times
+
+    return fetch_mail
+
+
 def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
     """A scheduler in the business time zone with every job registered (not started)."""
     kind = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = kind(timezone=clock.business_tz(), job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
     scheduler.add_job(_in_app(app, beat), "interval", minutes=1, id="heartbeat", next_run_time=clock.now())
+    if app.config["MAILBOXES"]:
+        scheduler.add_job(_in_app(app, _mail_poll(app)), "interval", minutes=app.config["MAIL_POLL_MINUTES"],
+                          id="fetch-mail", next_run_time=clock.now())
     return scheduler

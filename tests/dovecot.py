@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -88,12 +89,12 @@ class Dovecot:
         imap.login(self.user, self.password)
         return imap
 
-    def append(self, raw: bytes, folder: str = "INBOX") -> None:
-        """Deliver one raw mail into a folder (created if missing)."""
+    def append(self, raw: bytes, folder: str = "INBOX", when: datetime | None = None) -> None:
+        """Deliver one raw mail into a folder (created if missing), arriving `when` (default now)."""
         imap = self.connect()
         try:
             imap.create(_quote(folder))  # NO when it exists, which is fine
-            _ok(imap.append(_quote(folder), None, None, raw))
+            _ok(imap.append(_quote(folder), None, when, raw))
         finally:
             imap.logout()
 
@@ -162,8 +163,9 @@ def dovecot():
     # Dovecot's unprivileged processes must reach the sockets and the maildir below.
     root.chmod(0o755)
     server = _configure(root)
-    process = subprocess.Popen([DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with open(root / "output.log", "wb") as output:  # a file, not a pipe, which could fill and block it
+        process = subprocess.Popen([DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
+                                   stdout=output, stderr=subprocess.STDOUT)
     try:
         _wait_until_listening(server, process)
         yield server
@@ -205,9 +207,9 @@ def _wait_until_listening(server: Dovecot, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode(errors="replace")
-            log = server.root / "dovecot.log"
-            pytest.fail(f"Dovecot exited at start:\n{output}\n{log.read_text() if log.exists() else ''}", pytrace=False)
+            logs = [server.root / "output.log", server.root / "dovecot.log"]
+            output = "\n".join(log.read_text(errors="replace") for log in logs if log.exists())
+            pytest.fail(f"Dovecot exited at start:\n{output}", pytrace=False)
         try:
             for port in (server.port, server.imaps_port):
                 socket.create_connection((server.host, port), timeout=1).close()

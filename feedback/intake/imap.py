@@ -8,7 +8,6 @@ leaves mail unflagged on the server but stored. Nothing is lost and nothing is s
 
 from __future__ import annotations
 
-import base64
 import imaplib
 import logging
 import re
@@ -22,6 +21,7 @@ from sqlmodel import Session, select
 
 from feedback import intake
 from feedback.intake import email
+from feedback.intake import imapwire as wire
 from feedback.intake.email import EmailLimits
 from feedback.intake.incoming import Rejected
 from feedback.models import ImportRun, MailboxState
@@ -30,9 +30,7 @@ log = logging.getLogger(__name__)
 
 SECURITY_PORTS = {"ssl": 993, "starttls": 143, "plain": 143}
 CHUNK_BYTES = 64 * 1024 * 1024  # at most this much mail is held in memory at once
-_UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
-_INTERNALDATE = re.compile(rb'\bINTERNALDATE "([^"]+)"')
 
 
 class MailboxError(Exception):
@@ -73,6 +71,7 @@ def mailboxes_from_config(config_list: list[dict]) -> list[MailboxConfig]:
 
 
 def _mailbox(index: int, entry: dict) -> MailboxConfig:
+    """One checked MAILBOXES entry, with defaults filled in."""
     where = f"MAILBOXES[{index}]"
     if not isinstance(entry, dict):
         raise ValueError(f"{where} must be a dict, got {type(entry).__name__}")
@@ -117,7 +116,7 @@ def fetch_mailbox(session: Session, mailbox: MailboxConfig, *, now: Callable[[],
                   limits: EmailLimits = EmailLimits(), chunk: int = 200) -> ImportRun:
     """Fetch the mail that arrived since the last poll, store it, then flag or move it on the server."""
     run = intake.start_run(session, channel="email", source=mailbox.source, now=now(),
-                             file_name=f"imap://{mailbox.user}@{mailbox.host}/{mailbox.folder}")
+                           file_name=f"imap://{mailbox.user}@{mailbox.host}/{mailbox.folder}")
     imap = None
     try:
         imap = _connect(mailbox)
@@ -134,9 +133,10 @@ def fetch_mailbox(session: Session, mailbox: MailboxConfig, *, now: Callable[[],
     return intake.finish_run(session, run, now=now())
 
 
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, imaplib.IMAP4.error):
-        text = exc.args[0] if exc.args else ""
+def _describe(exc: BaseException) -> str:
+    """The error as a person reads it (imaplib's errors carry the server's words as bytes)."""
+    text = exc.args[0] if isinstance(exc, imaplib.IMAP4.error) and exc.args else None
+    if text is not None:
         return "server said: " + (text.decode(errors="replace") if isinstance(text, bytes) else str(text))
     return f"{type(exc).__name__}: {exc}"
 
@@ -152,7 +152,7 @@ def _connect(mailbox: MailboxConfig) -> imaplib.IMAP4:
             imap.starttls(ssl_context=_tls(mailbox))  # raises when not offered: never silently plain
         imap.login(mailbox.user, mailbox.password)
         # imaplib keeps the greeting's capabilities; servers announce MOVE, UIDPLUS… after login.
-        imap.capabilities = tuple(_ok(imap.capability())[-1].decode().upper().split())
+        imap.capabilities = tuple(wire.ok(imap.capability())[-1].decode().upper().split())
     except BaseException:
         imap.shutdown()
         raise
@@ -160,6 +160,7 @@ def _connect(mailbox: MailboxConfig) -> imaplib.IMAP4:
 
 
 def _tls(mailbox: MailboxConfig) -> ssl.SSLContext:
+    """Certificate checks on, against the system's CAs or the configured ca_file, unless verify is off."""
     context = ssl.create_default_context(cafile=mailbox.ca_file)
     if not mailbox.verify:
         context.check_hostname = False
@@ -168,31 +169,32 @@ def _tls(mailbox: MailboxConfig) -> ssl.SSLContext:
 
 
 def _logout(imap: imaplib.IMAP4 | None) -> None:
-    if imap is None:
-        return
+    """Close the connection; a failure here changes nothing, as what was stored is committed."""
     try:
-        imap.logout()
+        if imap is not None:
+            imap.logout()
     except (imaplib.IMAP4.error, OSError):
-        pass  # the connection is going away anyway; what was stored is committed
+        pass
 
 
 def _poll(session, imap, mailbox: MailboxConfig, run: ImportRun, *, now, limits, chunk) -> None:
     """SELECT the folder, then fetch, store and flag the new mail chunk by chunk."""
-    _ok(imap.select(_quote(mailbox.folder)))
+    wire.ok(imap.select(wire.quote(mailbox.folder)))
     state = _state(session, mailbox.name, _uidvalidity(imap))
     if mailbox.move_to:
-        imap.create(_quote(mailbox.move_to))  # NO when it exists already, which is what we want
+        imap.create(wire.quote(mailbox.move_to))  # NO when it exists already, which is what we want
     for mail in _chunks(_new_mail(imap, state.last_uid), chunk, limits):
         items = [_item(mailbox, limits, uid, size, fetched, now) for uid, size, fetched in _fetch(imap, mail, limits)]
         intake.store(session, items, run=run, now=now())
         state.last_uid, state.polled_at = max(uid for uid, _ in mail), now()
         session.commit()
-        _done(imap, mailbox, _uid_set(uid for uid, _ in mail))
+        _done(imap, mailbox, wire.uid_set(uid for uid, _ in mail))
     state.polled_at = now()
     session.commit()
 
 
 def _uidvalidity(imap: imaplib.IMAP4) -> int:
+    """The selected folder's UIDVALIDITY; UIDs are only comparable while it stays the same."""
     _, values = imap.response("UIDVALIDITY")
     return int(values[-1]) if values and values[-1] else 0
 
@@ -218,9 +220,9 @@ def _state(session: Session, name: str, uidvalidity: int) -> MailboxState:
 def _new_mail(imap: imaplib.IMAP4, last_uid: int) -> list[tuple[int, int]]:
     """(uid, size) of each mail above last_uid: one FETCH tells both, where SEARCH tells only UIDs."""
     found = []
-    for line in _ok(imap.uid("FETCH", f"{last_uid + 1}:*", "(UID RFC822.SIZE)")):
+    for line in wire.ok(imap.uid("FETCH", f"{last_uid + 1}:*", "(UID RFC822.SIZE)")):
         line = line[0] if isinstance(line, tuple) else line or b""
-        uid, size = _UID.search(line), _SIZE.search(line)
+        uid, size = wire.UID.search(line), _SIZE.search(line)
         # `n:*` always matches the highest UID, even one we already have.
         if uid and size and int(uid.group(1)) > last_uid:
             found.append((int(uid.group(1)), int(size.group(1))))
@@ -248,35 +250,12 @@ def _fetch(imap: imaplib.IMAP4, mail: list[tuple[int, int]], limits: EmailLimits
     fetched = {}
     for uids, part in ((whole, "BODY.PEEK[]"), (big, "BODY.PEEK[HEADER]")):
         if uids:
-            fetched |= _records(_ok(imap.uid("FETCH", _uid_set(uids), f"(UID INTERNALDATE {part})")))
+            fetched |= wire.records(wire.ok(imap.uid("FETCH", wire.uid_set(uids), f"(UID INTERNALDATE {part})")))
     return ((uid, size, fetched[uid]) for uid, size in mail if uid in fetched)
 
 
-def _records(data: list) -> dict[int, tuple[bytes, datetime | None]]:
-    """{uid: (literal, INTERNALDATE)} from a FETCH response, wherever the server put the UID."""
-    records = []
-    for part in data:
-        if isinstance(part, tuple):
-            records.append([part[0], part[1]])
-        elif records and part and part[:1] in (b" ", b")"):  # the rest of the previous response
-            records[-1][0] += part
-    found = {}
-    for meta, literal in records:
-        if uid := _UID.search(meta):
-            found[int(uid.group(1))] = (literal or b"", _internaldate(meta))
-    return found
-
-
-def _internaldate(meta: bytes) -> datetime | None:
-    """When the server received the mail: the time of a mail without a usable Date header."""
-    found = _INTERNALDATE.search(meta)
-    try:
-        return datetime.strptime(found.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z") if found else None
-    except ValueError:
-        return None
-
-
 def _item(mailbox: MailboxConfig, limits: EmailLimits, uid: int, size: int, fetched: tuple, now):
+    """The parsed mail, or a Rejected header when the mail was too large to fetch."""
     raw, arrived = fetched
     locator = f"{mailbox.name}/uid/{uid}"
     if size > limits.max_bytes:
@@ -288,45 +267,15 @@ def _item(mailbox: MailboxConfig, limits: EmailLimits, uid: int, size: int, fetc
 
 def _done(imap: imaplib.IMAP4, mailbox: MailboxConfig, uids: str) -> None:
     """Mark stored mail \\Seen, and move it when configured (MOVE, else COPY + delete)."""
-    _ok(imap.uid("STORE", uids, "+FLAGS.SILENT", r"(\Seen)"))
+    wire.ok(imap.uid("STORE", uids, "+FLAGS.SILENT", r"(\Seen)"))
     if not mailbox.move_to:
         return
-    target = _quote(mailbox.move_to)
+    target = wire.quote(mailbox.move_to)
     if "MOVE" in imap.capabilities:
-        _ok(imap.uid("MOVE", uids, target))
+        wire.ok(imap.uid("MOVE", uids, target))
         return
-    _ok(imap.uid("COPY", uids, target))
-    _ok(imap.uid("STORE", uids, "+FLAGS.SILENT", r"(\Deleted)"))
+    wire.ok(imap.uid("COPY", uids, target))
+    wire.ok(imap.uid("STORE", uids, "+FLAGS.SILENT", r"(\Deleted)"))
     # UID EXPUNGE removes only ours; a plain EXPUNGE would also purge mail a person marked deleted.
-    _ok(imap.uid("EXPUNGE", uids) if "UIDPLUS" in imap.capabilities else imap.expunge())
+    wire.ok(imap.uid("EXPUNGE", uids) if "UIDPLUS" in imap.capabilities else imap.expunge())
 
-
-def _uid_set(uids) -> str:
-    """An IMAP sequence set with runs folded: 1:5,7,9:12."""
-    ranges: list[list[int]] = []
-    for uid in sorted(uids):
-        if ranges and uid == ranges[-1][1] + 1:
-            ranges[-1][1] = uid
-        else:
-            ranges.append([uid, uid])
-    return ",".join(str(a) if a == b else f"{a}:{b}" for a, b in ranges)
-
-
-def _quote(folder: str) -> str:
-    """A folder name as an IMAP quoted string, non-ASCII in modified UTF-7 (RFC 3501 5.1.3)."""
-    encoded = re.sub(r"&|[^\x20-\x7e]+", _utf7, folder)
-    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _utf7(match: re.Match) -> str:
-    if match.group() == "&":
-        return "&-"
-    return "&" + base64.b64encode(match.group().encode("utf-16-be")).rstrip(b"=").replace(b"/", b",").decode() + "-"
-
-
-def _ok(result: tuple) -> list:
-    """The data of an OK response; anything else raises like imaplib's own errors."""
-    status, data = result
-    if status != "OK":
-        raise imaplib.IMAP4.error(f"{status} {b' '.join(d for d in data if isinstance(d, bytes)).decode(errors='replace')}")
-    return data
