@@ -34,6 +34,15 @@ MAIL_MAX_BYTES = 25 * 1024 * 1024
 MAIL_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAIL_MAX_DEPTH = 10
 MAIL_MAX_PARTS = 200
+# Outgoing mail (assignment notices, digests, the bulletin, the weekly review).
+SMTP_HOST = "localhost"
+SMTP_PORT = 25
+SMTP_SECURITY = "plain"  # plain | starttls | ssl
+SMTP_USER = ""
+SMTP_PASSWORD = ""
+SMTP_TIMEOUT = 30
+MAIL_FROM = "feedback@localhost"
+MAIL_FROM_NAME = "Feedback tracker"
 
 
 def defaults() -> dict:
