@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from feedback import clock, config, db
+from feedback import clock, config, db, tickets
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -22,6 +22,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'feedback.db'}"
 
     clock.configure(app.config)
+    tickets.configure(app.config)
     db.init_app(app)
 
     from feedback import web

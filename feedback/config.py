@@ -34,6 +34,25 @@ MAIL_MAX_BYTES = 25 * 1024 * 1024
 MAIL_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAIL_MAX_DEPTH = 10
 MAIL_MAX_PARTS = 200
+# Classification: below this confidence an item goes to triage (category `other` until a person decides).
+TRIAGE_CONFIDENCE = 0.5
+# The nightly retrain (business time zone), run only when people corrected categories since the last model.
+RETRAIN_HOUR = 2
+# Forums and review sites polled by `feedback fetch-forum` and the scheduler, e.g.
+# [{"name": "community", "kind": "discourse", "url": "https://forum.example.com", "topics": [2108]},
+#  {"name": "shop reviews", "kind": "feed", "url": "https://reviews.example.com/feed.rss"}]
+FORUMS: list[dict] = []
+FORUM_POLL_MINUTES = 15
+FORUM_TIMEOUT = 20  # seconds per HTTP request
+FORUM_MAX_PAGES = 20  # pages of latest posts read per poll (a first poll reads back this far)
+# The public feedback form: submissions per address per hour, shared by every web worker.
+PUBLIC_FORM_RATE = 5
+# Tickets: working hours count SLA hours; feedback from one customer within the window joins its open ticket.
+WORK_START = "09:00"
+WORK_END = "18:00"
+TICKET_GROUPING_DAYS = 7
+# Without an SlaRule, a category's sla_hours is scaled by the ticket's priority.
+SLA_PRIORITY_FACTORS = {"urgent": 0.25, "high": 0.5, "normal": 1.0, "low": 2.0}
 # Outgoing mail (assignment notices, digests, the bulletin, the weekly review).
 SMTP_HOST = "localhost"
 SMTP_PORT = 25

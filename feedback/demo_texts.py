@@ -40,3 +40,53 @@ EMAILS = [
 # the problem flow (a follow-up joins its thread; an auto-reply is kept with its reason).
 FOLLOW_UP = ("en", "Re: Order still not here after 9 days", "Any news? It is still not here.\n\nOn Mon, you wrote:\n> We are looking into it.")
 AUTO_REPLY = ("en", "Automatic reply: your order", "I am out of the office until Monday and will reply when I am back.")
+
+
+# Marketplace reviews: (language, product ref, rating, title, text). KETTLE-2 and COOKER-5 are the
+# demo's key products, so their bad reviews show on the key-products page.
+REVIEWS = [
+    ("en", "KETTLE-2", 1, "Leaks from the base", "Water pools under the kettle after every boil. Second one in a month."),
+    ("en", "KETTLE-2", 5, "Boils fast", "Quiet, quick and the lid opens with one finger. Very happy."),
+    ("en", "KETTLE-2", 2, "", "Plastic smell does not go away after ten boils."),
+    ("en", "COOKER-5", 1, "Stopped heating", "Worked for four days, now the light is on but nothing heats."),
+    ("en", "COOKER-5", 4, "Good rice", "Makes good rice, the manual could be clearer."),
+    ("en", "MUG-1", 3, "OK", "Nice colour, smaller than it looks in the photos."),
+    ("en", "SOFA-COVER", 2, "Not the colour shown", "Listed as warm grey, arrived almost purple."),
+    ("en", "LAMP-3", 5, "", "Exactly as described and well packed."),
+    ("zh", "KETTLE-2", 1, "底座漏水", "烧水的时候底座一直漏水，太危险了，要求退货。"),
+    ("zh", "COOKER-5", 2, "", "内胆涂层用了一周就开始掉，做饭不放心。"),
+    ("zh", "COOKER-5", 5, "好用", "煮饭很香，预约功能很方便，物流也快。"),
+    ("zh", "MUG-1", 4, "", "杯子很好看，就是有点小。"),
+    ("zh", "LAMP-3", 1, "灯不亮", "收到就不亮，换了插座也不行，客服一直不回复。"),
+    ("zh", "SOFA-COVER", 5, "很满意", "尺寸合适，面料舒服，洗了也不缩水。"),
+]
+
+# Survey answers: (language, CSAT 1–5, NPS 0–10, comment).
+SURVEYS = [
+    ("en", 2, 3, "Delivery came two days after the promised date and nobody told me."),
+    ("en", 5, 10, "Smooth from order to delivery. Will recommend."),
+    ("en", 3, 6, "Fine, but the checkout asked me to log in three times."),
+    ("en", 1, 0, "Still waiting for my refund after three weeks."),
+    ("zh", 4, 8, "整体不错，希望退货流程再简单一点。"),
+    ("zh", 2, 4, "客服回复太慢了，等了两天才有人理我。"),
+    ("zh", 5, 9, "包装很用心，下次还会买。"),
+]
+
+# Phone calls as agents note them: (language, customer, phone, order, notes).
+CALLS = [
+    ("en", "Grace Lee", "+86 138 0013 8000", "SO-2026-50112", "Parcel shows delivered but she never got it; neighbours have nothing either."),
+    ("en", "Tom Baker", "+86 139 0013 9000", "SO-2026-50230", "Wants to know why the refund for the returned vacuum is not in his account yet."),
+    ("en", "Nina Park", "+86 137 0013 7000", "", "Cannot finish payment in the app, error 502 every time."),
+    ("zh", "周杰", "13600136000", "SO-2026-50345", "快递员没打电话就把包裹放在小区门口，东西丢了。"),
+    ("zh", "吴敏", "13500135000", "SO-2026-50401", "收到的电饭煲外壳有裂痕，要求换货。"),
+    ("zh", "郑浩", "13300133000", "", "想问 3XL 的外套什么时候补货。"),
+]
+
+# Forum posts on the shop's community forum: (language, author, topic title, text).
+FORUM_POSTS = [
+    ("en", "kettle_fan", "Kettle base leaking?", "Mine leaks from the base too after a month. Is this a known fault?"),
+    ("en", "deal_hunter", "Promotion price was higher than normal", "The 'sale' price of the air fryer is 20 more than last week. Not a real discount."),
+    ("en", "night_owl", "App logs me out during checkout", "Every time I reach payment the app logs me out and empties the cart."),
+    ("zh", "小米粥", "物流太慢", "下单五天了还在仓库没发货，客服说在排队。"),
+    ("zh", "买买买", "赠品没收到", "活动说送杯子，订单里没有，问客服说已经送完了。"),
+]

@@ -76,12 +76,39 @@ def _mail_poll(app: Flask):
     return fetch_mail
 
 
+def _forum_poll(app: Flask):
+    """The forum and feed poll as a job. Safe to overlap with a second scheduler: posts are stored by their id."""
+    from feedback.intake import forum
+
+    sources = forum.sources_from_config(app.config["FORUMS"], max_pages=app.config["FORUM_MAX_PAGES"])
+
+    def fetch_forum(session: Session, *, now: datetime) -> None:
+        forum.fetch_all(session, sources, now=clock.now, timeout=app.config["FORUM_TIMEOUT"])
+
+    return fetch_forum
+
+
+def _retrain(app: Flask):
+    """The nightly retrain as a job: claimed once per business day, trains only after new corrections."""
+    from feedback import classify
+
+    def retrain(session: Session, *, now: datetime) -> None:
+        if claim(session, "retrain", clock.business_date(now).isoformat(), now=now):
+            classify.retrain_if_corrected(session, instance_path=app.instance_path, now=now)
+
+    return retrain
+
+
 def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
     """A scheduler in the business time zone with every job registered (not started)."""
     kind = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = kind(timezone=clock.business_tz(), job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
     scheduler.add_job(_in_app(app, beat), "interval", minutes=1, id="heartbeat", next_run_time=clock.now())
+    scheduler.add_job(_in_app(app, _retrain(app)), "cron", hour=app.config["RETRAIN_HOUR"], id="retrain")
     if app.config["MAILBOXES"]:
         scheduler.add_job(_in_app(app, _mail_poll(app)), "interval", minutes=app.config["MAIL_POLL_MINUTES"],
                           id="fetch-mail", next_run_time=clock.now())
+    if app.config["FORUMS"]:
+        scheduler.add_job(_in_app(app, _forum_poll(app)), "interval", minutes=app.config["FORUM_POLL_MINUTES"],
+                          id="fetch-forum", next_run_time=clock.now())
     return scheduler

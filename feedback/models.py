@@ -197,6 +197,13 @@ class Ticket(SQLModel, table=True):
         sa.Index("ix_ticket_status_department", "status", "department_id"),
         sa.Index("ix_ticket_owner_status", "owner_id", "status"),
         sa.Index("ix_ticket_status_due", "status", "due_at"),
+        # The working lists read only tickets not yet closed, due first: small partial indexes serve them.
+        sa.Index("ix_ticket_live_due", "due_at", "id", sqlite_where=sa.text("status != 'closed'"),
+                 postgresql_where=sa.text("status <> 'closed'")),
+        sa.Index("ix_ticket_live_department_due", "department_id", "due_at", "id",
+                 sqlite_where=sa.text("status != 'closed'"), postgresql_where=sa.text("status <> 'closed'")),
+        sa.Index("ix_ticket_live_owner_due", "owner_id", "due_at", "id",
+                 sqlite_where=sa.text("status != 'closed'"), postgresql_where=sa.text("status <> 'closed'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -235,6 +242,15 @@ class TicketEvent(SQLModel, table=True):
     note: str = Field(default="", sa_type=sa.Text)
 
 
+class TicketWord(SQLModel, table=True):
+    """The search index of tickets: one row per word of a ticket's title, customer and feedback text."""
+
+    __table_args__ = (sa.Index("ix_ticketword_ticket_id", "ticket_id"), {"sqlite_with_rowid": False})
+
+    word: str = Field(max_length=40, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+
+
 class Feedback(SQLModel, table=True):
     """One thing a customer said, on one channel; immutable once stored, raw input kept."""
 
@@ -242,6 +258,8 @@ class Feedback(SQLModel, table=True):
         sa.UniqueConstraint("channel", "source", "external_id", name="uq_feedback_origin"),
         sa.Index("ix_feedback_day_channel", "business_date", "channel"),
         sa.Index("ix_feedback_day_category", "business_date", "category_id"),
+        # Counts of feedback without a ticket per category (triage) read this index alone.
+        sa.Index("ix_feedback_untriaged", "category_id", "ticket_id", "not_a_problem"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

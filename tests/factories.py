@@ -44,3 +44,32 @@ def incoming(**overrides):
         "contact": "mei@customer.example",
     } | overrides
     return IncomingFeedback(**data)
+
+
+def make_feedback(session: Session, *, category: str | None = "logistics.late", channel: str = "email", **overrides):
+    """Feedback stored through intake, then classified into `category` by a person (its ticket follows)."""
+    import sqlalchemy as sa
+
+    from feedback import intake, tickets
+    from feedback.models import Category, Feedback
+
+    item = incoming(channel=channel, **overrides)
+    run = intake.import_items(session, [item], channel=channel, source=item.source, now=lambda: NOW)
+    feedback = session.execute(sa.select(Feedback).where(Feedback.import_run_id == run.id)).scalar_one()
+    category_id = session.execute(sa.select(Category.id).where(Category.key == category)).scalar_one() if category else None
+    feedback.category_id, feedback.classified_by = category_id, "person" if category else None
+    session.flush()
+    tickets.reroute_for_feedback(session, [feedback.id], by=None, now=NOW)
+    session.commit()
+    session.refresh(feedback)
+    return feedback
+
+
+def make_ticket(session: Session, *, category: str = "logistics.late", **overrides):
+    """A ticket opened from one new feedback item of a customer of its own."""
+    from feedback.models import Ticket
+
+    n = next(_serial)
+    data = {"contact": f"customer{n}@mail.example", "customer": f"Customer {n}"} | overrides
+    feedback = make_feedback(session, category=category, **data)
+    return session.get(Ticket, feedback.ticket_id)

@@ -32,6 +32,8 @@ class IncomingFeedback:
     order_ref: str = ""
     product_ref: str = ""
     rating: int | None = None
+    csat: int | None = None  # survey satisfaction 1–5
+    nps: int | None = None  # survey likelihood to recommend 0–10
     language: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     replies_to: list[str] = field(default_factory=list)  # Message-IDs / ticket numbers it follows up

@@ -37,9 +37,19 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None  # the login page explains itself
     babel.init_app(app, locale_selector=select_locale)
 
-    from feedback.web import admin, auth, errors, filters, home, imports, inbox
+    from feedback.web import admin, auth, errors, filters, home, imports, inbox, triage
 
-    for module in (auth, home, inbox, imports, admin):
+    for module in (auth, home, inbox, imports, admin, triage):
         app.register_blueprint(module.bp)
+    from feedback.web import api, tickets
+
+    for module in (tickets, api):  # api before api_feedback: its /openapi.json holds every area's paths
+        app.register_blueprint(module.bp)
+    csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF cannot apply
+    from feedback.web import api_feedback, phone, products, public, tokens
+
+    for module in (phone, public, products, tokens, api_feedback):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api_feedback.bp)  # token-authenticated, no cookies: CSRF cannot apply
     errors.register(app)
     filters.register(app)

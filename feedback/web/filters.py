@@ -17,9 +17,14 @@ ALL = tuple(Role)
 NAVIGATION = [
     ("home.index", _l("Home"), ALL),
     ("inbox.index", _l("Feedback"), ALL),
+    ("triage.index", _l("Triage"), (Role.admin, Role.manager, Role.agent)),
+    ("tickets.index", _l("Tickets"), ALL),
+    ("phone.log_call", _l("Log a call"), (Role.admin, Role.manager, Role.agent)),
+    ("products.index", _l("Key products"), (Role.admin, Role.manager, Role.head, Role.agent)),
     ("imports.runs", _l("Imports"), (Role.admin, Role.manager, Role.agent)),
     ("imports.held", _l("Quarantine"), (Role.admin, Role.manager, Role.agent)),
     ("admin.users", _l("Users"), (Role.admin,)),
+    ("tokens.index", _l("API tokens"), (Role.admin,)),
     ("admin.departments", _l("Departments"), (Role.admin, Role.manager)),
     ("admin.categories", _l("Categories"), (Role.admin, Role.manager, Role.head)),
 ]

@@ -1,11 +1,12 @@
-"""The home page each role lands on."""
+"""The home page each role lands on: the manager's morning, a head's department, an agent's own tickets."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
-from feedback import db, taxonomy
+from feedback import clock, db, overview
+from feedback.models import Role
 
 bp = Blueprint("home", __name__)
 
@@ -13,9 +14,13 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @login_required
 def index():
-    department = None
-    if current_user.department_id:
-        department = next(
-            (d for d in taxonomy.department_choices(db.session()) if d.id == current_user.department_id), None
-        )
-    return render_template("home/index.html", department=department)
+    session, now, user = db.session(), clock.now(), current_user._get_current_object()
+    figures = {}
+    if user.role in (Role.manager, Role.admin, Role.viewer):
+        figures["manager"] = overview.manager_home(session, now=now)
+    if user.role == Role.head:
+        figures["head"] = overview.head_home(session, user, now=now)
+    if user.role == Role.agent:
+        figures["agent"] = overview.agent_home(session, user, now=now)
+    endpoints = current_app.view_functions
+    return render_template("home/index.html", **figures, now=now, has=lambda endpoint: endpoint in endpoints)

@@ -1,0 +1,166 @@
+"""The rule layer: taxonomy keywords (strong) and our cue lexicon (weak), matched the same way.
+
+English phrases match on word boundaries, Chinese ones as substrings, both on lower-cased NFKC
+text. Rules alone decide when no model is trained; with a model they become its features.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+OTHER = "other"
+# Rules-only confidence: one category named → CLEAR; several → CLEAR times the winner's share.
+CLEAR, SURE = 0.7, 0.8
+
+
+def normalize(text: str) -> str:
+    """NFKC folds full-width letters, digits and punctuation; lower-case for matching."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def tokens(text: str) -> list[str]:
+    """Word-boundary units for English phrases: runs of letters/digits, and every other character alone."""
+    return TOKEN.findall(text)
+
+
+class Matcher:
+    """Finds every phrase occurrence in one pass per text: English as token n-grams, Chinese as substrings.
+
+    A dictionary look-up per position (rather than a regex per category) keeps rules at tens of
+    thousands of texts per second and counts overlapping phrases of different categories.
+    """
+
+    def __init__(self, columns: Sequence[tuple[Iterable[str], Iterable[str], Iterable[str]]]):
+        self.english: dict[str, list[int]] = {}
+        self.chinese: dict[str, list[int]] = {}
+        self.patterns: list[tuple[re.Pattern, int]] = []
+        for column, (en, zh, raw) in enumerate(columns):
+            for phrase in en:
+                if key := " ".join(tokens(normalize(phrase).strip())):
+                    self.english.setdefault(key, []).append(column)
+            for phrase in zh:
+                if key := normalize(phrase).strip():
+                    self.chinese.setdefault(key, []).append(column)
+            self.patterns += [(re.compile(p), column) for p in raw]
+        # Only phrase lengths that start with this token / character are tried: most start none.
+        self.english_starts: dict[str, list[int]] = {}
+        for key in self.english:
+            self.english_starts.setdefault(key.split(" ", 1)[0], []).append(key.count(" ") + 1)
+        self.chinese_starts: dict[str, list[int]] = {}
+        for key in self.chinese:
+            self.chinese_starts.setdefault(key[0], []).append(len(key))
+        for table in (self.english_starts, self.chinese_starts):
+            for first, lengths in table.items():
+                table[first] = sorted(set(lengths))
+
+    def counts(self, text: str) -> dict[int, int]:
+        """Occurrences per column in a normalized text."""
+        found: dict[int, int] = {}
+
+        def add(columns):
+            for column in columns:
+                found[column] = found.get(column, 0) + 1
+
+        words = tokens(text)
+        for i, word in enumerate(words):
+            for n in self.english_starts.get(word, ()):
+                if i + n > len(words):  # a slice past the end would match a shorter phrase twice
+                    break
+                if (columns := self.english.get(" ".join(words[i:i + n]))) is not None:
+                    add(columns)
+        if self.chinese_starts and HAN.search(text):
+            size = len(text)
+            for i, char in enumerate(text):
+                for n in self.chinese_starts.get(char, ()):
+                    if i + n > size:
+                        break
+                    if (columns := self.chinese.get(text[i:i + n])) is not None:
+                        add(columns)
+        for pattern, column in self.patterns:
+            if hits := len(pattern.findall(text)):
+                found[column] = found.get(column, 0) + hits
+        return found
+
+
+def read_cues(instance_path: str | Path | None = None) -> dict:
+    """The shipped cue lexicon, with an instance's cues.toml added to it when present."""
+    cues = tomllib.loads((resources.files("feedback.classify") / "cues.toml").read_text(encoding="utf-8"))
+    extra = Path(instance_path) / "cues.toml" if instance_path else None
+    if extra and extra.exists():
+        for key, more in tomllib.loads(extra.read_text(encoding="utf-8")).get("cues", {}).items():
+            mine = cues["cues"].setdefault(key, {})
+            for field, words in more.items():
+                mine[field] = list(mine.get(field, [])) + list(words)
+    return cues
+
+
+@dataclass
+class Lexicon:
+    """Compiled rules for a list of categories (in taxonomy order, which breaks ties).
+
+    Columns: 0..n-1 taxonomy keywords per category (strong), n..2n-1 cues per category (weak),
+    2n words of complaint (negative).
+    """
+
+    labels: tuple[str, ...]
+    matcher: Matcher
+
+    @classmethod
+    def build(cls, categories: Sequence[tuple[str, list[str], list[str]]], cues: dict | None = None) -> Lexicon:
+        """categories: (key, keywords_en, keywords_zh) triples; cues: read_cues() or None for none."""
+        table = (cues or {}).get("cues", {})
+        feeling = (cues or {}).get("sentiment", {})
+        labels = tuple(key for key, _en, _zh in categories)
+        strong = [(en or [], zh or [], []) for _key, en, zh in categories]
+        weak = [
+            (c.get("en", []), c.get("zh", []), c.get("en_patterns", []) + c.get("zh_patterns", []))
+            for c in (table.get(key, {}) for key in labels)
+        ]
+        negative = [(feeling.get("negative_en", []), feeling.get("negative_zh", []), [])]
+        return cls(labels, Matcher(strong + weak + negative))
+
+    def hits(self, text: str) -> dict[str, int]:
+        """How many taxonomy keywords of each category a normalized text contains."""
+        n = len(self.labels)
+        return {self.labels[c]: k for c, k in sorted(self.matcher.counts(text).items()) if c < n}
+
+    def features(self, texts: Sequence[str]):
+        """Per text: strong hit per category (0/1), log weak-cue count per category, log negative count."""
+        import numpy as np  # here, not at the top: intake and the CLI start without numpy until a model needs it
+        from scipy import sparse
+
+        n = len(self.labels)
+        rows, columns, values = [], [], []
+        for i, text in enumerate(texts):
+            for column, count in self.matcher.counts(text).items():
+                rows.append(i)
+                columns.append(column)
+                values.append(1.0 if column < n else float(np.log1p(count)))
+        return sparse.csr_matrix((values, (rows, columns)), shape=(len(texts), 2 * n + 1), dtype=np.float32)
+
+
+def rule_prediction(lexicon: Lexicon, text: str) -> tuple[str, float] | None:
+    """The category whose keywords a text names most, with a confidence; None when no keyword hits."""
+    found = lexicon.hits(text)
+    if not found:
+        return None
+    order = {label: i for i, label in enumerate(lexicon.labels)}
+    best = max(found, key=lambda label: (found[label], -order[label]))
+    if len(found) == 1:
+        return best, SURE if found[best] > 1 else CLEAR
+    return best, round(CLEAR * found[best] / sum(found.values()), 3)
+
+
+def keyword_documents(categories: Sequence[tuple[str, list[str], list[str]]]) -> list[tuple[str, str]]:
+    """Each taxonomy keyword as a tiny labelled text: the model learns the words even if no row has them."""
+    return [(normalize(w), key) for key, en, zh in categories for w in (en or []) + (zh or [])]

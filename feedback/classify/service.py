@@ -1,0 +1,200 @@
+"""Classifying feedback: on the way in, from CSV files, again after a retrain; and training the model.
+
+Precedence: a person's choice is final and never re-run; otherwise the trained model of the text's
+language decides, weighing the rule matches as its strongest features; a language without a model
+falls back to the rules alone; no rule hit means `other`. Whatever the method, a confidence below
+the triage threshold routes the item to `other`, for a person to decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from feedback import taxonomy
+from feedback.classify.language import detect_language
+from feedback.classify.rules import OTHER, Lexicon, normalize, read_cues, rule_prediction
+from feedback.errors import Invalid
+from feedback.models import Category, ClassifiedBy, Feedback, FeedbackEvent
+
+TRIAGE_CONFIDENCE = 0.5
+REPLAY_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Prediction:
+    category: str  # the best category, before triage routing
+    confidence: float
+    method: str  # model | rule
+    language: str
+
+
+@dataclass
+class Classifier:
+    """What classifying needs: the categories' rules and the trained model, if any."""
+
+    categories: list[tuple[str, list[str], list[str]]]
+    lexicon: Lexicon
+    model: object | None = None
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """One prediction per text, in batch (the model vectorises all texts of a language at once)."""
+        normalized = [normalize(t) for t in texts]
+        languages = [detect_language(t) for t in normalized]
+        learned = self.model.predict(normalized, languages) if self.model else [None] * len(texts)
+        out = []
+        for text, language, guess in zip(normalized, languages, learned):
+            if guess is not None:
+                out.append(Prediction(guess[0], guess[1], ClassifiedBy.model, language))
+                continue
+            rule = rule_prediction(self.lexicon, text)
+            category, confidence = rule if rule else (OTHER, 0.0)
+            out.append(Prediction(category, confidence, ClassifiedBy.rule, language))
+        return out
+
+
+def category_rules(session: Session | None, instance_path: str | Path | None = None) -> list[tuple[str, list, list]]:
+    """(key, keywords_en, keywords_zh) of active categories: from the database, else the taxonomy file."""
+    if session is not None and sa.inspect(session.get_bind()).has_table("category"):
+        rows = session.execute(
+            sa.select(Category.key, Category.keywords_en, Category.keywords_zh).where(Category.active).order_by(Category.id)
+        ).all()
+        if rows:
+            return [(key, en or [], zh or []) for key, en, zh in rows]
+    data = taxonomy.read(taxonomy.taxonomy_file(instance_path))
+    return [(c["key"], c.get("keywords_en", []), c.get("keywords_zh", [])) for c in data.get("category", [])]
+
+
+def classifier(session: Session | None, instance_path: str | Path | None = None) -> Classifier:
+    """The rules of today's categories and the instance's current model (cached per process)."""
+    from feedback.classify import model  # scikit-learn is imported only when something is classified
+
+    categories = category_rules(session, instance_path)
+    return Classifier(categories, Lexicon.build(categories, read_cues(instance_path)), model.load(instance_path))
+
+
+def row_text(row: dict) -> str:
+    """What classification reads: the cleaned text, else subject and body."""
+    return row.get("text") or "\n".join(p for p in (row.get("subject"), row.get("body")) if p)
+
+
+def classify_rows(session: Session, rows: list[dict], *, instance_path: str | Path | None = None,
+                  threshold: float = TRIAGE_CONFIDENCE) -> None:
+    """Set language, category_id, confidence and classified_by on intake rows in place, in one batch."""
+    if not rows:
+        return
+    for row in rows:
+        row["language"] = detect_language(normalize(row_text(row)))
+    ids = dict(session.execute(sa.select(Category.key, Category.id)).all())
+    problems = [row for row in rows if not row.get("not_a_problem")]  # auto-replies etc. get no category
+    if not ids or not problems:
+        return
+    for row, guess in zip(problems, classifier(session, instance_path).predict([row_text(r) for r in problems])):
+        category = guess.category if guess.confidence >= threshold else OTHER
+        row |= {"category_id": ids.get(category, ids.get(OTHER)), "confidence": guess.confidence,
+                "classified_by": guess.method}
+
+
+def reclassify(session: Session, *, since: date, instance_path: str | Path | None = None,
+               threshold: float = TRIAGE_CONFIDENCE) -> int:
+    """Classify again every item of business day `since` or later that no person has set; returns the count."""
+    ids = dict(session.execute(sa.select(Category.key, Category.id)).all())
+    if not ids:
+        raise Invalid("no categories: load the taxonomy first (`feedback taxonomy load`)")
+    judge = classifier(session, instance_path)
+    stmt = (
+        sa.select(Feedback.id, Feedback.text, Feedback.subject, Feedback.body)
+        .where(Feedback.business_date >= since, Feedback.not_a_problem == "")
+        .where(sa.or_(Feedback.classified_by.is_(None), Feedback.classified_by != ClassifiedBy.person))
+        .order_by(Feedback.id)
+    )
+    done, last = 0, 0
+    while batch := session.execute(stmt.where(Feedback.id > last).limit(REPLAY_BATCH)).all():
+        guesses = judge.predict([row_text(r._asdict()) for r in batch])
+        session.execute(sa.update(Feedback), [
+            {"id": r.id, "category_id": ids.get(g.category if g.confidence >= threshold else OTHER, ids.get(OTHER)),
+             "confidence": g.confidence, "classified_by": g.method, "language": g.language}
+            for r, g in zip(batch, guesses)
+        ])
+        session.commit()
+        done, last = done + len(batch), batch[-1].id
+    return done
+
+
+# --- training ---------------------------------------------------------------------------------------
+
+
+def person_labelled(session: Session) -> list[tuple[str, str]]:
+    """(text, category key) of every item whose category a person chose."""
+    if not sa.inspect(session.get_bind()).has_table("feedback"):
+        return []
+    rows = session.execute(
+        sa.select(Feedback.text, Feedback.subject, Feedback.body, Category.key)
+        .join(Category, Category.id == Feedback.category_id)
+        .where(Feedback.classified_by == ClassifiedBy.person)
+    ).all()
+    return [(row_text(r._asdict()), r.key) for r in rows]
+
+
+def train(session: Session, *, instance_path: str | Path, extra: Iterable[tuple[str, str]] = (), now: datetime) -> dict:
+    """Train from person-labelled feedback plus `extra` (text, label) rows; store it; return its figures."""
+    from feedback.classify import model
+
+    categories = category_rules(session, instance_path)
+    known = {key for key, _en, _zh in categories}
+    examples, unknown = [], 0
+    for text, label in [*person_labelled(session), *extra]:
+        if label not in known:
+            unknown += 1
+            continue
+        normalized = normalize(text)
+        if normalized.strip():
+            examples.append((normalized, label, detect_language(normalized)))
+    if len(examples) < model.MIN_ROWS:
+        raise Invalid(f"only {len(examples)} labelled texts: at least {model.MIN_ROWS} are needed to train")
+    trained = model.train(examples, Lexicon.build(categories, read_cues(instance_path)), categories, now=now)
+    if not trained.pipelines:
+        raise Invalid(f"no language has {model.MIN_ROWS} labelled texts of two categories or more: nothing to train")
+    trained.meta["skipped_unknown_labels"] = unknown
+    trained.meta["person_labelled"] = len(person_labelled(session))
+    return model.save(trained, instance_path)
+
+
+def model_figures(instance_path: str | Path | None) -> dict | None:
+    """The current model's version, training size and cross-validated scores (None: rules only)."""
+    from feedback.classify.model import read_meta
+
+    return read_meta(instance_path)
+
+
+def corrections_since(session: Session, moment: datetime | None) -> int:
+    """How many category choices people made after `moment` (all of them when None)."""
+    stmt = sa.select(sa.func.count()).select_from(FeedbackEvent).where(FeedbackEvent.field == "category")
+    if moment is not None:
+        stmt = stmt.where(FeedbackEvent.at > moment)
+    return session.execute(stmt).scalar_one()
+
+
+def retrain_if_corrected(session: Session, *, instance_path: str | Path, now: datetime) -> dict | None:
+    """The nightly job: train again when people corrected categories since the current model; else None."""
+    figures = model_figures(instance_path)
+    trained_at = datetime.fromisoformat(figures["trained_at"]) if figures else None
+    if not corrections_since(session, trained_at):
+        return None
+    return train(session, instance_path=instance_path, now=now)
+
+
+def read_labelled_csv(path: str | Path) -> list[tuple[str, str]]:
+    """(text, label) rows of a CSV with `text` and `label` columns."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
+            raise Invalid(f"{path}: needs the columns text and label")
+        return [(row["text"] or "", (row["label"] or "").strip()) for row in reader]

@@ -1,0 +1,96 @@
+"""What each role's home page shows: a handful of counts over indexed columns and the most urgent tickets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from feedback import clock
+from feedback.models import Bulletin, Category, Department, Feedback, Ticket, User
+from feedback.ticket_lists import live, overdue
+
+URGENT_ROWS = 10
+
+
+@dataclass
+class ManagerHome:
+    """The service manager's morning: today's intake, what waits for triage, what is overdue, the bulletin."""
+
+    today: date
+    intake: dict[str, int]
+    triage: int
+    open: int
+    overdue: int
+    bulletin_day: date
+    bulletin: Bulletin | None
+
+
+@dataclass
+class HeadHome:
+    """A department head's day: the department's open, overdue and due-this-week tickets."""
+
+    department: Department | None
+    open: int
+    overdue: int
+    due_this_week: int
+    urgent: list[Ticket] = field(default_factory=list)
+
+
+@dataclass
+class AgentHome:
+    """An agent's day: their own tickets, most urgent first."""
+
+    mine: int
+    overdue: int
+    urgent: list[Ticket] = field(default_factory=list)
+
+
+def _count(session: Session, *where) -> int:
+    return session.execute(sa.select(sa.func.count()).select_from(Ticket).where(*where)).scalar_one()
+
+
+def manager_home(session: Session, *, now: datetime) -> ManagerHome:
+    today = clock.business_date(now)
+    intake = dict(session.execute(
+        sa.select(Feedback.channel, sa.func.count()).where(Feedback.business_date == today).group_by(Feedback.channel)
+    ).all())
+    yesterday = clock.yesterday(now)
+    bulletin = session.execute(sa.select(Bulletin).where(Bulletin.business_date == yesterday)).scalar_one_or_none()
+    return ManagerHome(today, intake, awaiting_triage(session), _count(session, live()), _count(session, overdue(now)),
+                       yesterday, bulletin)
+
+
+def awaiting_triage(session: Session) -> int:
+    """Feedback a person must classify: unclassified or `other` (where intake puts unsure items), no ticket.
+
+    One count per category condition, not an OR: each is then a range of ix_feedback_untriaged alone.
+    """
+    other = session.execute(sa.select(Category.id).where(Category.key == "other")).scalar_one_or_none()
+    count = sa.select(sa.func.count()).select_from(Feedback).where(Feedback.ticket_id.is_(None), Feedback.not_a_problem == "")
+    waiting = session.execute(count.where(Feedback.category_id.is_(None))).scalar_one()
+    return waiting + (session.execute(count.where(Feedback.category_id == other)).scalar_one() if other else 0)
+
+
+def head_home(session: Session, user: User, *, now: datetime) -> HeadHome:
+    department = session.get(Department, user.department_id) if user.department_id else None
+    mine = Ticket.department_id == (user.department_id or -1)
+    week_end = clock.day_bounds(clock.business_date(now) + timedelta(days=6 - clock.business_date(now).weekday()))[1]
+    return HeadHome(
+        department, _count(session, live(), mine), _count(session, overdue(now), mine),
+        _count(session, live(), mine, Ticket.due_at >= now, Ticket.due_at < week_end),
+        _urgent(session, live(), mine),
+    )
+
+
+def agent_home(session: Session, user: User, *, now: datetime) -> AgentHome:
+    mine = Ticket.owner_id == user.id
+    return AgentHome(_count(session, live(), mine), _count(session, overdue(now), mine), _urgent(session, live(), mine))
+
+
+def _urgent(session: Session, *where) -> list[Ticket]:
+    """The tickets due first."""
+    stmt = sa.select(Ticket).where(*where).order_by(Ticket.due_at, Ticket.id).limit(URGENT_ROWS)
+    return list(session.execute(stmt).scalars())
