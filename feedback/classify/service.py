@@ -72,10 +72,17 @@ def category_rules(session: Session | None, instance_path: str | Path | None = N
 
 def classifier(session: Session | None, instance_path: str | Path | None = None) -> Classifier:
     """The rules of today's categories and the instance's current model (cached per process)."""
-    from feedback.classify import model  # scikit-learn is imported only when something is classified
-
     categories = category_rules(session, instance_path)
-    return Classifier(categories, Lexicon.build(categories, read_cues(instance_path)), model.load(instance_path))
+    return Classifier(categories, Lexicon.build(categories, read_cues(instance_path)), _trained_model(instance_path))
+
+
+def _trained_model(instance_path: str | Path | None):
+    """The instance's model, or None; scikit-learn (1.5 s to import) is loaded only when a model exists."""
+    if not instance_path or not (Path(instance_path) / "classifier" / "model.json").exists():
+        return None
+    from feedback.classify import model
+
+    return model.load(instance_path)
 
 
 def row_text(row: dict) -> str:
@@ -88,16 +95,17 @@ def classify_rows(session: Session, rows: list[dict], *, instance_path: str | Pa
     """Set language, category_id, confidence and classified_by on intake rows in place, in one batch."""
     if not rows:
         return
-    for row in rows:
-        row["language"] = detect_language(normalize(row_text(row)))
     ids = dict(session.execute(sa.select(Category.key, Category.id)).all())
     problems = [row for row in rows if not row.get("not_a_problem")]  # auto-replies etc. get no category
+    for row in rows:
+        if row.get("not_a_problem") or not ids:
+            row["language"] = detect_language(normalize(row_text(row)))
     if not ids or not problems:
         return
     for row, guess in zip(problems, classifier(session, instance_path).predict([row_text(r) for r in problems])):
         category = guess.category if guess.confidence >= threshold else OTHER
-        row |= {"category_id": ids.get(category, ids.get(OTHER)), "confidence": guess.confidence,
-                "classified_by": guess.method}
+        row |= {"language": guess.language, "category_id": ids.get(category, ids.get(OTHER)),
+                "confidence": guess.confidence, "classified_by": guess.method}
 
 
 def reclassify(session: Session, *, since: date, instance_path: str | Path | None = None,
