@@ -21,6 +21,7 @@ from feedback.models import Category, Department, Feedback, Priority, Ticket, Ti
 from feedback.pagination import Page
 
 VIEWS = ("open", "mine", "department", "overdue", "all")
+FEW = 1000  # a search matching at most this many tickets is counted from its ids
 NUMBER_QUERY = re.compile(r"^\s*FB-?0*(\d{1,9})\s*$", re.IGNORECASE)
 PRIORITY_ORDER = sa.case({p.value: i for i, p in enumerate(Priority)}, value=Ticket.priority, else_=1)
 SORTS = {
@@ -161,19 +162,31 @@ class Listing:
 def list_tickets(session: Session, f: TicketFilter, *, user: User | None, now: datetime,
                  page: int = 1, per_page: int = 50) -> Listing:
     """One page of tickets matching the filter with their owners' names, counted in SQL."""
-    where = filtered(f, user=user, now=now)
-    total = session.execute(sa.select(sa.func.count()).select_from(Ticket).where(*where)).scalar_one()
-    page = max(1, min(page, -(-total // per_page) or 1))
-    # The page's ids first (from the index alone on the working lists), then just those rows.
-    ids = session.execute(
-        sa.select(Ticket.id).where(*where).order_by(*ordering(f.order)).limit(per_page).offset((page - 1) * per_page)
-    ).scalars().all()
+    ids, page, total = _page_ids(session, filtered(f, user=user, now=now), ordering(f.order), page, per_page,
+                                 few=bool(f.q))
     found = {t.id: (t, owner) for t, owner in session.execute(
         sa.select(Ticket, User.name).options(defer(Ticket.resolution)).outerjoin(User, User.id == Ticket.owner_id)
         .where(Ticket.id.in_(ids))
     )}
     rows = [found[i][0] for i in ids]
     return Listing(Page(rows, page, per_page, total), {t.owner_id: owner for t, owner in found.values() if owner})
+
+
+def _page_ids(session: Session, where: list, order: list, page: int, per_page: int, *, few: bool) -> tuple[list, int, int]:
+    """The page's ticket ids (from the index alone on the working lists), the page number and the total.
+
+    A search usually matches few tickets: then one query reads all their ids and counts them too.
+    """
+    ids_in_order = sa.select(Ticket.id).where(*where).order_by(*order)
+    if few:
+        every = session.execute(ids_in_order.limit(FEW + 1)).scalars().all()
+        if len(every) <= FEW:
+            page = max(1, min(page, -(-len(every) // per_page) or 1))
+            return every[(page - 1) * per_page:page * per_page], page, len(every)
+    total = session.execute(sa.select(sa.func.count()).select_from(Ticket).where(*where)).scalar_one()
+    page = max(1, min(page, -(-total // per_page) or 1))
+    ids = session.execute(ids_in_order.limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    return ids, page, total
 
 
 def _users(session: Session, ids: set[int | None]) -> dict[int, User]:

@@ -86,6 +86,17 @@ def test_pagination_counts(client, login, session, app):
     assert "5–5 of 5" in client.get("/tickets?page=3").text
 
 
+def test_search_results_are_paginated_and_counted(client, login, session, app):
+    app.config["PAGE_SIZE"] = 2
+    login("agent")
+    for n in range(5):
+        make_ticket(session, subject=f"Blender {n}")
+    make_ticket(session, subject="Toaster")
+    assert "1–2 of 5" in client.get("/tickets?q=blender").text
+    last = client.get("/tickets?q=blender&page=3").text
+    assert "5–5 of 5" in last and "Toaster" not in last
+
+
 def test_csv_export_streams_every_matching_ticket(client, login, session, app):
     app.config["PAGE_SIZE"] = 1
     login("viewer")
