@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from feedback import clock, db, ticket_lists, tickets, tokens
 from feedback.errors import Invalid
+from feedback.web.auth import bearer_token
 from feedback.models import Category, Department, Ticket, TicketStatus, User
 from feedback.web import api_feedback
 from feedback.web.openapi import SPEC, extend
@@ -24,12 +25,6 @@ READ, WRITE = "tickets:read", "tickets:write"
 MAX_LIMIT = 200
 STATUS_ACTIONS = {TicketStatus.in_progress: "start", TicketStatus.resolved: "resolve",
                   TicketStatus.closed: "close", TicketStatus.open: "reopen"}
-
-
-def bearer_token() -> str:
-    """The token of an `Authorization: Bearer …` header, or ''."""
-    kind, _, value = request.headers.get("Authorization", "").partition(" ")
-    return value.strip() if kind.lower() == "bearer" else ""
 
 
 def token_user(scope: str) -> User:

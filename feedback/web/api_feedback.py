@@ -10,15 +10,10 @@ from flask import Blueprint, jsonify, request
 
 from feedback import clock, db, submissions, tokens
 from feedback.errors import Invalid
+from feedback.web.auth import bearer_token
 
 bp = Blueprint("api_feedback", __name__, url_prefix="/api/v1")
 SCOPE = "feedback:write"
-
-
-def bearer_token() -> str:
-    """The token of an `Authorization: Bearer …` header, or ''."""
-    kind, _, value = request.headers.get("Authorization", "").partition(" ")
-    return value.strip() if kind.lower() == "bearer" else ""
 
 
 @bp.post("/feedback")

@@ -30,6 +30,12 @@ def requires(*roles: str):
     return decorator
 
 
+def bearer_token() -> str:
+    """The token of an `Authorization: Bearer …` header, or ''."""
+    kind, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if kind.lower() == "bearer" else ""
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
