@@ -1,0 +1,30 @@
+"""The `feedback` command: thin commands over the same services the pages use, one module per area."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from feedback import create_app
+from feedback.errors import ServiceError
+
+
+def _create_app(*_args):
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """The feedback tracker: intake, classification, tickets, bulletin and weekly review."""
+
+
+main.add_command(shell_command)
+main.add_command(routes_command)
+
+
+def fail(exc: ServiceError) -> None:
+    raise click.ClickException(str(exc))
+
+
+# Each module adds its commands to `main` when imported.
+from feedback.cli import classification, imports, serving, setup, tickets  # noqa: E402,F401
