@@ -29,6 +29,8 @@ from sklearn.svm import LinearSVC
 
 from feedback.classify.metrics import evaluate
 from feedback.classify.rules import Lexicon, keyword_documents
+from feedback.classify.service import MODEL_META as META
+from feedback.classify.service import model_folder as folder
 
 LANGUAGES = ("en", "zh")
 MIN_ROWS = 10  # fewer labelled rows than this in a language: that language stays on rules
@@ -37,7 +39,6 @@ KEYWORD_WEIGHT = 0.3  # a keyword on its own is weaker evidence than a labelled 
 KEEP_VERSIONS = 3
 MAX_FEATURES = 100_000  # most frequent n-grams kept: bounds model size and memory on large training sets
 LARGE = 3000  # above this many rows per language, 3-fold cross-validation is precise enough and half the time
-META = "model.json"
 
 
 class RuleFeatures(BaseEstimator, TransformerMixin):
@@ -155,10 +156,6 @@ def _script(word: str) -> str:
 # --- storage --------------------------------------------------------------------------------------
 
 _cache: dict[str, tuple[float, Model]] = {}
-
-
-def folder(instance_path: str | Path) -> Path:
-    return Path(instance_path) / "classifier"
 
 
 def read_meta(instance_path: str | Path | None) -> dict | None:

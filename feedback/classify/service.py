@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -70,15 +71,38 @@ def category_rules(session: Session | None, instance_path: str | Path | None = N
     return [(c["key"], c.get("keywords_en", []), c.get("keywords_zh", [])) for c in data.get("category", [])]
 
 
+MODEL_META = "model.json"
+
+
+def model_folder(instance_path: str | Path) -> Path:
+    """Where an instance keeps its trained models and their figures."""
+    return Path(instance_path) / "classifier"
+
+
 def classifier(session: Session | None, instance_path: str | Path | None = None) -> Classifier:
-    """The rules of today's categories and the instance's current model (cached per process)."""
+    """The rules of today's categories and the instance's current model (both cached per process)."""
     categories = category_rules(session, instance_path)
-    return Classifier(categories, Lexicon.build(categories, read_cues(instance_path)), _trained_model(instance_path))
+    frozen = tuple((key, tuple(en), tuple(zh)) for key, en, zh in categories)
+    return Classifier(categories, _lexicon(frozen, instance_path, _cues_stamp(instance_path)), _trained_model(instance_path))
+
+
+@lru_cache(maxsize=8)
+def _lexicon(categories: tuple, instance_path: str | Path | None, _cues_stamp: int) -> Lexicon:
+    """Compiled once per set of categories and cue file, not once per intake batch."""
+    return Lexicon.build([(key, list(en), list(zh)) for key, en, zh in categories], read_cues(instance_path))
+
+
+def _cues_stamp(instance_path: str | Path | None) -> int:
+    """The instance cue file's mtime (0 without one): an edited file rebuilds the lexicon."""
+    try:
+        return (Path(instance_path) / "cues.toml").stat().st_mtime_ns if instance_path else 0
+    except FileNotFoundError:
+        return 0
 
 
 def _trained_model(instance_path: str | Path | None):
     """The instance's model, or None; scikit-learn (1.5 s to import) is loaded only when a model exists."""
-    if not instance_path or not (Path(instance_path) / "classifier" / "model.json").exists():
+    if not instance_path or not (model_folder(instance_path) / MODEL_META).exists():
         return None
     from feedback.classify import model
 
