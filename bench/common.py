@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +23,22 @@ def instance_env(instance: Path, database_url: str = "") -> dict:
     if database_url:
         env["FEEDBACK_DATABASE_URL"] = database_url
     return env
+
+
+def volume_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the benchmarks run on the 1,000,000 feedback / 200,000 ticket instance."""
+    parser.add_argument("--feedback", type=int, default=1_000_000)
+    parser.add_argument("--tickets", type=int, default=200_000)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--instance", help="keep the instance here (reused when it already holds the data)")
+
+
+@contextmanager
+def volume_instance(args: argparse.Namespace) -> Iterator[tuple[Path, dict, str]]:
+    """(instance folder, environment, database URL): the --instance given, else a throw-away one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        instance = Path(args.instance or Path(tmp) / "instance")
+        yield instance, instance_env(instance, args.database_url), args.database_url or f"sqlite:///{instance / 'feedback.db'}"
 
 
 def run_cli(args: list[str], env: dict) -> tuple[float, float, str]:

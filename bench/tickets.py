@@ -3,7 +3,8 @@
 Usage: python bench/tickets.py [--feedback 1000000] [--tickets 200000] [--database-url URL] [--requests 300]
                                [--instance DIR (kept, and reused when it already holds the data)]
 Prints one JSON line per figure: the ticket list (first page; by department; by department and text),
-a ticket's page, and the manager's and a head's home page, each with p50/p95 in ms against its target.
+a ticket's page and its similar past resolutions (fetched by the page), the manager's and a head's home
+page, and the feedback list (/feedback, first page), each with p50/p95 in ms against its target.
 """
 
 from __future__ import annotations
@@ -17,19 +18,18 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import emit, instance_env, run_cli  # noqa: E402
+from bench.common import emit, run_cli, volume_instance, volume_options  # noqa: E402
 from bench.tickets_data import PASSWORD, build  # noqa: E402
 from feedback import clock  # noqa: E402
 from feedback.db import make_engine  # noqa: E402
 
 SEARCH_WORD = "kettle"  # a product named in about one ticket in twenty
-TARGETS = {"list": 25, "detail": 15, "home": 50}
+TARGETS = {"list": 25, "detail": 15, "similar": 50, "home": 50, "feedback": 50}  # similar: our own bound
 
 
 def free_port() -> int:
@@ -108,16 +108,10 @@ def figure(name: str, kind: str, spent: list[float], extra: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--feedback", type=int, default=1_000_000)
-    parser.add_argument("--tickets", type=int, default=200_000)
-    parser.add_argument("--database-url", default="")
+    volume_options(parser)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--instance", help="keep the instance here (reused when it already holds the data)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        instance = Path(args.instance or Path(tmp) / "instance")
-        env = instance_env(instance, args.database_url)
-        url = args.database_url or f"sqlite:///{instance / 'feedback.db'}"
+    with volume_instance(args) as (instance, env, url):
         built = prepare(env, url, args)
         port = free_port()
         server = serve(env, port)
@@ -135,8 +129,9 @@ def prepare(env: dict, url: str, args) -> dict:
         run_cli(["init"], env)
         with engine.connect() as conn:
             present = conn.exec_driver_sql("SELECT count(*) FROM ticket").scalar_one()
+            feedback = conn.exec_driver_sql("SELECT count(*) FROM feedback").scalar_one()
         if present:
-            return {"tickets": present, "build_s": 0}
+            return {"feedback": feedback, "tickets": present, "build_s": 0}
         started = time.perf_counter()
         built = build(engine, feedback=args.feedback, tickets=args.tickets, now=clock.now())
         return built | {"build_s": round(time.perf_counter() - started)}
@@ -157,8 +152,11 @@ def measure(port: int, requests: int, extra: dict) -> None:
         figure(name, "list", timed(manager, [path] * requests), extra)
     total = extra["tickets"]
     figure("ticket_detail", "detail", timed(manager, [f"/tickets/{rng.randint(1, total)}" for _ in range(requests)]), extra)
+    # the similar past resolutions, fetched by the ticket page after it is shown
+    figure("ticket_similar", "similar", timed(manager, [f"/tickets/{rng.randint(1, total)}/similar" for _ in range(requests)]), extra)
     figure("home_manager", "home", timed(manager, ["/"] * requests), extra)
     figure("home_head", "home", timed(head, ["/"] * requests), extra)
+    figure("feedback_list_first_page", "feedback", timed(manager, ["/feedback"] * requests), extra)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from feedback import clock, config, db, tickets
+from feedback import clock, config, db, logs, tickets
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     clock.configure(app.config)
     tickets.configure(app.config)
     db.init_app(app)
+    logs.init_app(app)  # one JSON line per request on stderr
 
     from feedback import web
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from feedback import history, sla
+from feedback import history, outbox, sla
 from feedback.errors import Invalid, NotFound
 from feedback.models import Category, Department, Feedback, Priority, Role, Ticket, TicketStatus, User
 
@@ -141,6 +141,11 @@ class Assigner:
                 if user.id == user_id:
                     return user
         return self.session.get(User, user_id) if user_id else None
+
+
+def notify_owners(session: Session, assigned: list[tuple[int, int]], *, now: datetime) -> None:
+    """Queue a mail to each new owner (ticket id, owner id) in the assigning transaction; sent by the outbox job."""
+    outbox.enqueue_assigned(session, assigned, now=now)
 
 
 def set_rule(session: Session, department_key: str, rule: str) -> Department:

@@ -6,6 +6,7 @@ computed in the business time zone on the business calendar configured by `confi
 
 from __future__ import annotations
 
+import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -18,7 +19,28 @@ UTC = timezone.utc
 
 def now() -> datetime:
     """The current time, aware, in UTC. Services take `now` as an argument instead of calling this."""
+    if _simulated is not None:
+        start, anchor, speed = _simulated
+        return start + timedelta(seconds=(_time.time() - anchor) * speed)
     return datetime.now(UTC)
+
+
+# A simulated clock, for tests and rehearsals only (never set in production): FEEDBACK_CLOCK starts
+# now() at an ISO moment, FEEDBACK_CLOCK_SPEED makes it run that many times faster than the wall
+# clock, and FEEDBACK_CLOCK_ANCHOR (Unix seconds, default: when configured) is the wall-clock moment
+# that maps to the start, so several processes given the same three values share one time line.
+_simulated: tuple[datetime, float, float] | None = None
+
+
+def simulate(start: datetime | None, *, speed: float = 1.0, anchor: float | None = None) -> None:
+    """Run now() from `start` at `speed` times the wall clock (None: back to the wall clock)."""
+    global _simulated
+    _simulated = None if start is None else (start.astimezone(UTC), _time.time() if anchor is None else anchor, speed)
+
+
+def speed() -> float:
+    """How many simulated seconds pass per wall-clock second (1 without a simulated clock)."""
+    return _simulated[2] if _simulated is not None else 1.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,9 @@ def configure(config: dict) -> BusinessCalendar:
         extra_holidays=frozenset(date.fromisoformat(d) for d in config.get("EXTRA_HOLIDAYS", [])),
         extra_workdays=frozenset(date.fromisoformat(d) for d in config.get("EXTRA_WORKDAYS", [])),
     )
+    if config.get("CLOCK"):
+        simulate(datetime.fromisoformat(config["CLOCK"]), speed=float(config.get("CLOCK_SPEED") or 1),
+                 anchor=float(config["CLOCK_ANCHOR"]) if config.get("CLOCK_ANCHOR") else None)
     return _calendar
 
 

@@ -18,11 +18,26 @@ LANGUAGES = ["en", "zh"]
 BABEL_DEFAULT_LOCALE = "en"
 PAGE_SIZE = 50
 SCHEDULER = True  # `feedback serve` runs the scheduler in-process; set false for gunicorn workers
+# Operations: JSON log lines per request and job run on stderr; /healthz fails when the scheduler's
+# heartbeat is older than this many seconds (0: no scheduler expected, the heartbeat is not checked).
+LOG_JSON = True
+HEALTH_HEARTBEAT_MAX_AGE = 300
+HEARTBEAT_MINUTES = 1  # how often a running scheduler records its heartbeat
+# A simulated clock for tests and rehearsals (see clock.simulate); empty means the wall clock.
+CLOCK = ""
+CLOCK_SPEED = 1.0
+CLOCK_ANCHOR = ""
 SQL_ECHO = False
 WTF_CSRF_TIME_LIMIT = None  # a form left open all morning must still submit
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = 12 * 3600
+# Cookies are Secure (HTTPS only) except in debug and tests: set false to serve over plain HTTP.
+SESSION_COOKIE_SECURE = True
+REMEMBER_COOKIE_DURATION = 14 * 24 * 3600  # "remember me" renews an expired sign-in for this long
+# Sign-in attempts: this many failures per account and address in the window, then refused.
+LOGIN_MAX_FAILURES = 5
+LOGIN_FAILURE_WINDOW = 15 * 60
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 # IMAP mailboxes polled by `feedback fetch-mail` and the scheduler, e.g.
 # [{"name": "support", "host": "imap.example.com", "port": 993, "security": "ssl", "user": "…",
@@ -62,7 +77,36 @@ SMTP_PASSWORD = ""
 SMTP_TIMEOUT = 30
 MAIL_FROM = "feedback@localhost"
 MAIL_FROM_NAME = "Feedback tracker"
+BASE_URL = ""  # e.g. https://feedback.example.com: makes the links in every mail absolute (none when empty)
+# Ticket mail (issue 7): the "outbox" job sends pending mail every minute, OUTBOX_BATCH at a time; a failed
+# mail waits OUTBOX_BACKOFF_SECONDS × 2^(attempts-1) (at most a day), up to OUTBOX_MAX_ATTEMPTS tries; a
+# claim older than OUTBOX_LEASE_SECONDS is taken over.
+# The overdue digest goes out at DIGEST_HOUR business time on business days.
+OUTBOX_BATCH = 100
+OUTBOX_BACKOFF_SECONDS = 60
+OUTBOX_MAX_ATTEMPTS = 10
+OUTBOX_LEASE_SECONDS = 600
+DIGEST_HOUR = 8
+DIGEST_MAX_TICKETS = 20  # tickets listed per section of a digest; the count covers the rest
+# The daily bulletin: drafted at BULLETIN_HOUR (business time) for the day before, in BULLETIN_LANGUAGE
+# (en | zh); on issue mailed to every department head plus BULLETIN_RECIPIENTS. A scheduler starting
+# late drafts the missed days of the last BULLETIN_CATCHUP_DAYS. With BULLETIN_AUTO_ISSUE_HOUR set, a
+# draft still unissued at that hour is issued as it is.
+BULLETIN_HOUR = 7
+BULLETIN_LANGUAGE = "en"
+BULLETIN_RECIPIENTS: list[str] = []
+BULLETIN_CATCHUP_DAYS = 3
+BULLETIN_AUTO_ISSUE_HOUR: int | None = None
 
+# The weekly review (issue 9): built on REVIEW_WEEKDAY (0 = Monday) at REVIEW_HOUR business time for the
+# previous ISO week; the vital few are the categories up to PARETO_CUT of the count; a KPI missing its target
+# by less than KPI_AT_RISK_MARGIN (relative) is "at risk", by more "breached"; heads are reminded of what is
+# not cleared on the last business day of the week at CLEARANCE_REMINDER_HOUR.
+REVIEW_HOUR = 8
+REVIEW_WEEKDAY = 0
+PARETO_CUT = 0.8
+KPI_AT_RISK_MARGIN = 0.05
+CLEARANCE_REMINDER_HOUR = 15
 
 def defaults() -> dict:
     """The module's upper-case names as a dict."""

@@ -35,10 +35,15 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+# cached_statements: bulk imports send IN-lists of every length, each new SQL text; sqlite3's default
+# cache of 128 prepared statements per connection then holds memory that grows with the import.
+SQLITE_CONNECT = {"timeout": 30, "check_same_thread": False, "cached_statements": 16}
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = sa.create_engine(url, echo=echo, connect_args=SQLITE_CONNECT)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -12,10 +12,16 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from feedback.errors import NotFound
-from feedback.models import Attachment, Category, Feedback
-from feedback.pagination import Page, paginate
+from feedback.models import Attachment, Category, Channel, Feedback
+from feedback.pagination import Page
 
-SORTS = {"received": Feedback.received_at, "channel": Feedback.channel, "customer": Feedback.customer}
+# Each sort is a run of one index read forwards or backwards: its columns all go the same direction.
+SORTS = {
+    "received": (Feedback.received_at, Feedback.id),
+    "channel": (Feedback.channel, Feedback.received_at, Feedback.id),
+    "customer": (Feedback.customer, Feedback.id),
+}
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -47,13 +53,37 @@ class FeedbackFilter:
         )
 
 
-def list_feedback(session: Session, f: FeedbackFilter, *, page: int = 1, per_page: int = 50) -> Page:
-    """One page of feedback matching the filter, newest first by default; raw bytes and bodies stay unloaded."""
-    stmt = select(Feedback).options(defer(Feedback.raw), defer(Feedback.body), defer(Feedback.text))
-    stmt = _filtered(stmt, f)
-    column = SORTS.get(f.sort.lstrip("-"), Feedback.received_at)
-    stmt = stmt.order_by(column.desc() if f.sort.startswith("-") else column.asc(), Feedback.id.desc())
-    return paginate(session, stmt, page=page, per_page=per_page)
+@dataclass
+class FeedbackPage(Page):
+    """A page whose total is counted only up to COUNT_CAP: `capped` means "at least `total`"."""
+
+    capped: bool = False
+
+    @property
+    def pages(self) -> int:
+        known = max(1, -(-self.total // self.per_page))
+        return max(known, self.page + 1) if self.capped and len(self.items) == self.per_page else known
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def list_feedback(session: Session, f: FeedbackFilter, *, page: int = 1, per_page: int = 50) -> FeedbackPage:
+    """One page of feedback matching the filter, newest first by default; raw bytes and bodies stay unloaded.
+
+    Counting a million rows costs more than the page itself, so the count stops at COUNT_CAP ("10,000+").
+    """
+    page = max(1, page)
+    stmt = _filtered(select(Feedback.id), f)
+    found = session.execute(sa.select(sa.func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())).scalar_one()
+    columns = SORTS.get(f.sort.lstrip("-"), SORTS["received"])
+    ordered = stmt.order_by(*(c.desc() if f.sort.startswith("-") else c.asc() for c in columns))
+    ids = session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    rows = {r.id: r for r in session.execute(
+        select(Feedback).options(defer(Feedback.raw), defer(Feedback.body), defer(Feedback.text)).where(Feedback.id.in_(ids))
+    ).scalars()} if ids else {}
+    return FeedbackPage([rows[i] for i in ids], page, per_page, min(found, COUNT_CAP), capped=found > COUNT_CAP)
 
 
 def _filtered(stmt, f: FeedbackFilter):
@@ -127,6 +157,23 @@ def get_attachment(session: Session, attachment_id: int) -> Attachment:
     return attachment
 
 
+# Distinct sources by skipping through the (channel, source, external_id) unique index: one probe per
+# source instead of reading every row (a SELECT DISTINCT reads all million). The range on source in
+# every probe (`>= ''` in the first) keeps SQLite on that index rather than the (channel, id) one.
+SOURCES = sa.text("""
+WITH RECURSIVE channels(channel) AS (SELECT CAST(:first AS VARCHAR(10)) {more}),
+seen(channel, source) AS (
+  SELECT channel, (SELECT min(f.source) FROM feedback f WHERE f.channel = channels.channel AND f.source >= '') FROM channels
+  UNION ALL
+  SELECT seen.channel, (SELECT min(f.source) FROM feedback f WHERE f.channel = seen.channel AND f.source > seen.source)
+  FROM seen WHERE seen.source IS NOT NULL
+)
+SELECT DISTINCT source FROM seen WHERE source IS NOT NULL ORDER BY source LIMIT 200
+""".format(more=" ".join(f"UNION ALL SELECT :c{i}" for i in range(1, len(Channel)))))
+
+
 def sources(session: Session) -> list[str]:
     """Every source seen, for the filter menu."""
-    return list(session.exec(select(Feedback.source).distinct().order_by(Feedback.source).limit(200)))
+    names = [c.value for c in Channel]
+    params = {"first": names[0]} | {f"c{i}": name for i, name in enumerate(names[1:], start=1)}
+    return list(session.execute(SOURCES, params).scalars())

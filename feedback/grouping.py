@@ -82,6 +82,11 @@ def is_problem(item, categories: dict[int, Category]) -> bool:
     )
 
 
+def problem_category_ids(session: Session) -> set[int]:
+    """The categories whose feedback is a problem (see is_problem)."""
+    return {c.id for c in categories(session).values() if c.key not in NO_TICKET and c.department_id is not None}
+
+
 def categories(session: Session) -> dict[int, Category]:
     return {c.id: c for c in session.execute(sa.select(Category)).scalars()}
 
@@ -190,9 +195,9 @@ def insert_tickets(session: Session, new: list[NewTicket], outcome: Outcome, *, 
     if not new:
         return
     assigner = assign.Assigner(session, [t.category.department_id for t in new])
-    rules = sla.rules(session)
+    rules, due = sla.rules(session), sla.DueDates()
     owners = [assigner.owner_for(t.category.department_id) for t in new]
-    rows = [_ticket_row(t, owner, rules, now) for t, owner in zip(new, owners)]
+    rows = [_ticket_row(t, owner, rules, due, now) for t, owner in zip(new, owners)]
     table = Ticket.__table__
     ids = session.connection().execute(
         sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
@@ -214,10 +219,11 @@ def insert_tickets(session: Session, new: list[NewTicket], outcome: Outcome, *, 
     _link(session, links)
     history.record(session, events)
     search.add(session, index)
+    assign.notify_owners(session, outcome.assigned, now=now)  # mail to each new owner, via the outbox
     outcome.opened += ids
 
 
-def _ticket_row(ticket: NewTicket, owner: User | None, rules: sla.Rules, now: datetime) -> dict:
+def _ticket_row(ticket: NewTicket, owner: User | None, rules: sla.Rules, due: sla.DueDates, now: datetime) -> dict:
     """A new ticket's row: title, priority and due date from its first feedback, owner by the rule."""
     first, category = ticket.items[0], ticket.category
     priority = assign.priority_of(category, ticket.items)
@@ -225,7 +231,7 @@ def _ticket_row(ticket: NewTicket, owner: User | None, rules: sla.Rules, now: da
         "title": title_of(first), "category_id": category.id, "department_id": category.department_id,
         "owner_id": owner.id if owner else None, "priority": priority, "status": TicketStatus.open,
         "contact": first.contact, "order_ref": next((i.order_ref for i in ticket.items if i.order_ref), ""),
-        "due_at": sla.due_at(first.received_at, sla.hours_for(rules, category, priority)),
+        "due_at": due(first.received_at, sla.hours_for(rules, category, priority)),
         "opened_at": first.received_at, "updated_at": now, "resolution": "",
         "feedback_count": len(ticket.items), "key_product": any(i.key_product for i in ticket.items),
     }

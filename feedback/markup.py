@@ -28,7 +28,8 @@ MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!")  # ">" and "<" are made entities belo
 
 def render_markdown(text: str) -> Markup:
     """Markdown → HTML → nh3 allow-list; links and images only to http(s)/mailto or relative paths."""
-    rendered = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    rendered = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html",
+                                      extension_configs={"tables": {"use_align_attribute": True}})  # nh3 drops style=
     clean = nh3.clean(
         rendered,
         tags=ALLOWED_TAGS,

@@ -35,7 +35,7 @@ def serve(app: Flask, *, host: str, port: int, threads: int) -> None:
         "worker_class": "gthread",
         "threads": threads,
         "post_worker_init": start_scheduler,
-        "accesslog": "-",
+        "accesslog": None if app.config["LOG_JSON"] else "-",  # feedback.logs writes one JSON line per request
         "timeout": 120,
     }
     _Embedded(app, options).run()

@@ -100,6 +100,22 @@ def due_at(received_at: datetime, hours: int) -> datetime:
     return add_working_hours(received_at, hours)
 
 
+class DueDates:
+    """`due_at` for the many tickets of one intake batch: "T+n" depends only on the arrival's business day.
+
+    Made per batch (not a module cache) so a changed calendar or working hours apply to the next batch.
+    """
+
+    def __init__(self):
+        self.memo: dict[tuple, datetime] = {}
+
+    def __call__(self, received_at: datetime, hours: int) -> datetime:
+        key = (clock.business_date(received_at), hours) if hours % HOURS_PER_DAY == 0 else (received_at, hours)
+        if key not in self.memo:
+            self.memo[key] = due_at(received_at, hours)
+        return self.memo[key]
+
+
 def _after_business_days(received_at: datetime, days: int) -> datetime:
     """End of working hours on the `days`-th business day after the arrival's business day."""
     arrived = clock.add_business_days(clock.business_date(received_at), 0)

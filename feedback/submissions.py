@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, select
 
 from feedback import clock, intake
 from feedback.errors import Invalid
+from feedback.intake import writes
 from feedback.intake.pipeline import problem_with
 from feedback.models import Channel, Feedback, ImportRun
 from feedback.schemas import _describe
@@ -103,13 +104,15 @@ def submit(
     """Store valid entries in one import run; return a result per entry, in order."""
     if len(entries) > MAX_BATCH:
         raise Invalid(f"at most {MAX_BATCH} items per request")
+    source = writes.clean_text(source)  # a caller's source name: no NUL or lone surrogates in the run or rows
     results, records = [], {}
     for index, entry in enumerate(entries):
         if isinstance(entry, Invalid):
             results.append(ItemResult(index, error=str(entry)))
             continue
-        raw = json.dumps(entry.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False, sort_keys=True).encode()
-        record = to_incoming(entry, source=source, raw=raw, now=now)
+        dumped = json.dumps(entry.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False, sort_keys=True)
+        raw = dumped.encode(errors="surrogatepass")  # JSON escapes can carry lone surrogates
+        record = writes.sanitise(to_incoming(entry, source=source, raw=raw, now=now))
         problem = problem_with(record)
         results.append(ItemResult(index, error=problem))
         if not problem:

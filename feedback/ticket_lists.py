@@ -53,6 +53,8 @@ class TicketFilter:
     priority: str = ""
     due_from: date | None = None
     due_to: date | None = None
+    opened: date | None = None  # business day opened (the bulletin's new problems)
+    closed: date | None = None  # business day closed (the bulletin's closed tickets)
     q: str = ""
     sort: str = ""
 
@@ -60,7 +62,7 @@ class TicketFilter:
     def from_args(cls, args) -> TicketFilter:
         """From a query string (filters live in the URL); unknown values are refused."""
         values = {f.name: (args.get(f.name) or "").strip() for f in fields(cls)}
-        for name in ("due_from", "due_to"):
+        for name in ("due_from", "due_to", "opened", "closed"):
             values[name] = _day(name, values[name])
         found = cls(**values)
         found.view = found.view or "open"
@@ -116,6 +118,10 @@ def filtered(f: TicketFilter, *, user: User | None, now: datetime):
         where.append(Ticket.due_at >= clock.day_bounds(f.due_from)[0])
     if f.due_to:
         where.append(Ticket.due_at < clock.day_bounds(f.due_to)[1])
+    if f.opened:
+        where += [Ticket.opened_at >= clock.day_bounds(f.opened)[0], Ticket.opened_at < clock.day_bounds(f.opened)[1]]
+    if f.closed:
+        where += [Ticket.closed_at >= clock.day_bounds(f.closed)[0], Ticket.closed_at < clock.day_bounds(f.closed)[1]]
     if f.q:
         where.append(_text(f.q, narrowed=f.view != "all"))
     return where

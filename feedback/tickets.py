@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from feedback import assign, grouping, history, sla
+from feedback import assign, grouping, history, outbox, sla
 from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.grouping import open_for_feedback  # noqa: F401  (intake calls tickets.open_for_feedback)
 from feedback.models import Priority, Role, Ticket, TicketStatus, User
@@ -210,6 +210,8 @@ def _reassign(session: Session, ticket: Ticket, owner_id: int | None, *, by: Use
         return []
     old = session.get(User, ticket.owner_id) if ticket.owner_id else None
     ticket.owner_id, ticket.updated_at = owner_id, now
+    if owner is not None and owner.id != by.id:  # nobody needs a mail about what they just did themselves
+        outbox.enqueue_assigned(session, [(ticket.id, owner.id)], now=now)
     return [history.event(ticket.id, "owner", old.name if old else "", owner.name if owner else "", by=by, now=now)]
 
 

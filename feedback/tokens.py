@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from feedback.errors import Forbidden, Invalid, NotFound, ServiceError
@@ -38,6 +39,8 @@ def create_token(session: Session, *, name: str, scopes: list[str], user: User |
     unknown = set(scopes) - set(SCOPES)
     if unknown or not scopes:
         raise Invalid(f"choose scopes among {', '.join(SCOPES)}")
+    if user is not None and not user.active:
+        raise Invalid("a token cannot act as an inactive user")
     plain = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(name=name, prefix=plain[:12], token_hash=_digest(plain), scopes=sorted(set(scopes)),
                      user_id=user.id if user else None, created_at=now)
@@ -72,3 +75,24 @@ def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
 def list_tokens(session: Session) -> list[ApiToken]:
     """Every token, live ones first, newest first (an instance has a handful)."""
     return list(session.exec(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())))
+
+
+def acting_user(session: Session, user_id: str | int | None) -> User | None:
+    """The user a new token will act as, from a form value ("" for nobody: feedback submission only)."""
+    if user_id in (None, ""):
+        return None
+    user = session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    if user is None or not user.active:
+        raise Invalid("the token must act as an active user")
+    return user
+
+
+def acting_choices(session: Session) -> list[User]:
+    """Who a token may act as: every active user (an instance has tens, not thousands)."""
+    return list(session.exec(select(User).where(User.active).order_by(User.role, User.name)))
+
+
+def users_of(session: Session, found: list[ApiToken]) -> dict[int, User]:
+    """The users the listed tokens act as, in one query."""
+    ids = {t.user_id for t in found if t.user_id}
+    return {u.id: u for u in session.execute(sa.select(User).where(User.id.in_(ids))).scalars()} if ids else {}

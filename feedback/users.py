@@ -94,8 +94,9 @@ def list_users(session: Session, *, q: str = "", role: str = "", sort: str = "na
     column = SORTS.get(sort.lstrip("-"), User.name)
     stmt = select(User).order_by(column.desc() if sort.startswith("-") else column, User.id)
     if q:
-        like = f"%{q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+        words = q.strip().lower()  # autoescape: % and _ in a search are letters, not wildcards
+        stmt = stmt.where(sa.or_(sa.func.lower(User.name).contains(words, autoescape=True),
+                                 User.email.contains(words, autoescape=True)))
     if role:
         stmt = stmt.where(User.role == role)
     return paginate(session, stmt, page=page, per_page=per_page)

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from feedback import classify, intake, jobs
 from feedback.cli import main
 from feedback.errors import Invalid
-from feedback.models import Category, Feedback, FeedbackEvent, JobRun
+from feedback.intake import parallel
+from feedback.models import Category, Department, Feedback, FeedbackEvent, JobRun, Ticket, TicketEvent
 from tests import factories
 from tests.classify_model import DEV, dev_rows, install_model
 from tests.factories import NOW
@@ -33,6 +34,43 @@ def test_store_classifies_by_rules_when_no_model_is_trained(session, loaded_taxo
     assert (key_of(session, failed), failed.language, failed.classified_by) == ("logistics.failed", "en", "rule")
     assert (key_of(session, late), late.language, late.confidence) == ("logistics.late", "zh", 0.8)  # two keywords
     assert (key_of(session, unclear), unclear.confidence) == ("other", 0.0)
+
+
+TEXTS = ["My parcel never arrived.", "送餐太慢了，等了很久", "Hello there, a question.", "The courier was rude to me",
+         "质量太差了，用了两天就坏了", "Great shop, thank you!", "Je suis absent du bureau"]
+
+
+def _stored_labels(session, source: str, *, background: bool) -> list[tuple]:
+    items = [factories.incoming(body=t, subject="", source=source, external_id=f"<{n}@x>", contact=f"{n}@x.example",
+                                not_a_problem="auto-reply" if n == 6 else "") for n, t in enumerate(TEXTS)]
+    run = intake.start_run(session, channel="email", source=source, now=NOW)
+    intake.store(session, items, run=run, now=NOW, batch_size=2, background=background)
+    rows = session.execute(
+        sa.select(Feedback.external_id, Feedback.category_id, Feedback.confidence, Feedback.classified_by, Feedback.language,
+                  Feedback.ticket_id.is_not(None)).where(Feedback.source == source).order_by(Feedback.external_id)
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_batches_classified_in_a_worker_process_match_classifying_in_place(session, loaded_taxonomy):
+    in_place = _stored_labels(session, "in-place", background=False)
+    in_worker = _stored_labels(session, "worker", background=True)
+    assert in_worker == in_place and len(in_place) == len(TEXTS)
+    assert {r[3] for r in in_place} == {"rule", None} and any(r[5] for r in in_place)
+
+
+@pytest.mark.parametrize("trained", [False, True], ids=["rules", "model"])
+def test_the_worker_labels_rows_as_the_labeller_does(app, session, loaded_taxonomy, trained):
+    if trained:
+        install_model(app.instance_path)
+    labeller = classify.RowLabeller.of(session, instance_path=app.instance_path)
+    rows = [{"text": t, "not_a_problem": "auto-reply" if n == 6 else ""} for n, t in enumerate(TEXTS)]
+    with parallel.Labels(labeller, background=True) as labels:
+        first, second = labels.submit(rows), labels.submit(rows[::-1])
+        assert labels.pool is not None  # a worker process, not this one
+        assert first() == labeller.labels(*labeller.inputs(rows))
+        assert second() == labeller.labels(*labeller.inputs(rows[::-1]))
+    assert {label[3] for label in first() if len(label) > 1} == {"model" if trained else "rule"}
 
 
 def test_store_detects_language_but_leaves_the_category_of_items_that_are_not_problems(session, loaded_taxonomy):
@@ -93,6 +131,48 @@ def test_reclassify_reruns_machine_choices_but_never_a_persons(app, session, loa
     session.refresh(machine), session.refresh(person)
     assert machine.classified_by == "model"
     assert (person.classified_by, key_of(session, person)) == ("person", "praise")
+
+
+def _reword(session, key: str, keywords_en: list[str]) -> None:
+    """Change a category's English keywords, as a retrain changes the classifier's mind."""
+    category = session.execute(sa.select(Category).where(Category.key == key)).scalar_one()
+    category.keywords_en = keywords_en
+    session.commit()
+
+
+def test_reclassify_moves_the_ticket_of_a_changed_category_to_its_new_department(app, session, loaded_taxonomy):
+    service_head = factories.make_user(session, role="head", department="service")
+    moved, kept = store(session, "My parcel never arrived.", "送餐太慢了，等了很久", contact="")
+    assert (key_of(session, moved), key_of(session, kept)) == ("logistics.failed", "logistics.late")
+    number, kept_events = moved.ticket_id, _events(session, kept.ticket_id)
+    _reword(session, "logistics.failed", [])
+    _reword(session, "service.attitude", ["parcel never arrived"])
+    later = NOW + timedelta(hours=1)
+    assert classify.reclassify(session, since=NOW.date(), instance_path=app.instance_path, now=later) == 2
+    session.refresh(moved)
+    ticket = session.get(Ticket, number)
+    service = session.execute(sa.select(Department).where(Department.key == "service")).scalar_one()
+    assert (moved.ticket_id, key_of(session, moved)) == (number, "service.attitude")
+    assert (ticket.department_id, ticket.owner_id) == (service.id, service_head.id)
+    events = session.execute(sa.select(TicketEvent).where(TicketEvent.ticket_id == number, TicketEvent.at == later)).scalars().all()
+    assert ("category", "logistics.failed", "service.attitude") in {(e.field, e.old, e.new) for e in events}
+    assert "department" in {e.field for e in events}
+    assert _events(session, kept.ticket_id) == kept_events  # an unchanged category leaves its ticket alone
+
+
+def test_reclassify_into_triage_takes_a_lone_item_off_its_ticket_and_closes_it(app, session, loaded_taxonomy):
+    (item,) = store(session, "My parcel never arrived.")
+    number = item.ticket_id
+    _reword(session, "logistics.failed", [])
+    assert classify.reclassify(session, since=NOW.date(), instance_path=app.instance_path, now=NOW) == 1
+    session.refresh(item)
+    assert (item.ticket_id, key_of(session, item)) == (None, "other")
+    assert session.get(Ticket, number).status == "closed"
+    assert item.id in [f.id for f in classify.queue(session, threshold=0.5).items]
+
+
+def _events(session, ticket_id: int) -> int:
+    return session.execute(sa.select(sa.func.count()).select_from(TicketEvent).where(TicketEvent.ticket_id == ticket_id)).scalar_one()
 
 
 def test_training_uses_person_labelled_feedback_and_the_job_retrains_only_after_corrections(app, session, loaded_taxonomy):

@@ -147,6 +147,21 @@ def test_a_crash_between_storing_and_remembering_re_reads_the_chunk_without_dupl
     assert all(SEEN in server.flags(uid) for uid in server.uids())
 
 
+def test_a_crash_between_remembering_and_flagging_is_flagged_by_the_next_poll(session, server, five, monkeypatch):
+    def crash(*args, **kwargs):
+        raise OSError("killed")
+
+    monkeypatch.setattr(imap, "_done", crash)
+    with pytest.raises(MailboxError):
+        poll(session, server)
+    assert count(session, Feedback) == 5 and state(session).last_uid == max(server.uids())
+    assert not any(SEEN in server.flags(uid) for uid in server.uids())  # stored and remembered, not flagged
+    monkeypatch.undo()
+    run = poll(session, server)
+    assert (run.new_count, run.duplicate_count) == (0, 0) and count(session, Feedback) == 5
+    assert all(SEEN in server.flags(uid) for uid in server.uids())
+
+
 def test_a_changed_uidvalidity_re_reads_the_folder_without_duplicates(session, server, five):
     poll(session, server)
     remembered = state(session)

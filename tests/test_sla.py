@@ -109,3 +109,13 @@ def test_rules_are_read_from_the_table(session, loaded_taxonomy):
     session.add(SlaRule(category_id=None, priority="high", business_hours=24))
     session.commit()
     assert sla.rules(session) == {(None, "high"): 24}
+
+
+def test_a_batch_of_due_dates_matches_one_by_one_across_weekend_golden_week_and_hours():
+    arrivals = [shanghai(2026, 11, 27, h, m) for h in (0, 8, 10, 17, 23) for m in (0, 59)]
+    arrivals += [shanghai(2026, 9, 30, 17, 30), shanghai(2026, 10, 1, 9), shanghai(2026, 10, 10, 11), shanghai(2026, 11, 28, 10)]
+    due = sla.DueDates()
+    for arrival in arrivals * 2:  # the second pass is answered from the batch's memo
+        for hours in (2, 9, 12, 24, 48, 72):
+            assert due(arrival, hours) == sla.due_at(arrival, hours), (arrival, hours)
+    assert len(due.memo) < len(arrivals) * 6  # T+n days are shared by every arrival of a business day

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from feedback import tickets
-from feedback.models import Category, Department, Feedback, Ticket, TicketEvent
+from feedback.models import Category, Department, Feedback, Outbox, Ticket, TicketEvent
 from tests.factories import NOW, make_feedback, make_user
 
 
@@ -25,6 +25,8 @@ def test_a_lone_feedback_takes_its_ticket_to_the_new_department(session, loaded_
     assert feedback.ticket_id == number and ticket.department_id == service.id and ticket.owner_id == service_head.id
     changed = session.execute(sa.select(TicketEvent.field).where(TicketEvent.ticket_id == number, TicketEvent.at == NOW)).scalars().all()
     assert {"category", "department", "owner"} <= set(changed)
+    mailed = session.execute(sa.select(Outbox.to, Outbox.ticket_number).where(Outbox.user_id == service_head.id)).all()
+    assert [tuple(m) for m in mailed] == [(service_head.email, tickets.number(number))]  # the new owner hears of it
 
 
 def test_one_of_several_items_leaves_for_a_ticket_of_its_own(session, loaded_taxonomy):

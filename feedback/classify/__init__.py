@@ -8,6 +8,7 @@ from feedback.classify.service import (
     TRIAGE_CONFIDENCE,
     Classifier,
     Prediction,
+    RowLabeller,
     classifier,
     classify_rows,
     model_figures,
@@ -19,7 +20,7 @@ from feedback.classify.service import (
 from feedback.classify.triage import queue, queue_size, set_category
 
 __all__ = [
-    "TRIAGE_CONFIDENCE", "Classifier", "Evaluation", "Prediction", "app_settings", "classifier", "classify_rows",
+    "TRIAGE_CONFIDENCE", "Classifier", "Evaluation", "Prediction", "RowLabeller", "app_settings", "classifier", "classify_rows",
     "detect_language", "evaluate", "model_figures", "queue", "queue_size", "read_labelled_csv", "reclassify",
     "retrain_if_corrected", "set_category", "train",
 ]

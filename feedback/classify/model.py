@@ -38,6 +38,7 @@ RULE_WEIGHT = 3.0  # rule features count for more than any single n-gram
 KEYWORD_WEIGHT = 0.3  # a keyword on its own is weaker evidence than a labelled customer text
 KEEP_VERSIONS = 3
 MAX_FEATURES = 100_000  # most frequent n-grams kept: bounds model size and memory on large training sets
+PREDICT_CHUNK = 2000  # texts vectorised at once: bounds memory when classifying a large file
 LARGE = 3000  # above this many rows per language, 3-fold cross-validation is precise enough and half the time
 
 
@@ -100,11 +101,12 @@ class Model:
             covered = [i for i, lang in enumerate(languages) if lang == language or (lang == "other" and language == "en")]
             if not covered:
                 continue
-            probabilities = pipeline.predict_proba([texts[i] for i in covered])
-            best = probabilities.argmax(axis=1)
             classes = pipeline.classes_
-            for i, column, row in zip(covered, best, probabilities):
-                results[i] = (str(classes[column]), round(float(row[column]), 4))
+            for start in range(0, len(covered), PREDICT_CHUNK):  # n-gram matrices of a few thousand texts at a time
+                chunk = covered[start:start + PREDICT_CHUNK]
+                probabilities = pipeline.predict_proba([texts[i] for i in chunk])
+                for i, column, row in zip(chunk, probabilities.argmax(axis=1), probabilities):
+                    results[i] = (str(classes[column]), round(float(row[column]), 4))
         return results
 
 

@@ -26,6 +26,7 @@ def normalize(text: str) -> str:
 
 TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 HAN = re.compile(r"[\u3400-\u9fff]")
+ENGLISH_WORD = re.compile(r"[a-z0-9]+")
 
 
 def tokens(text: str) -> list[str]:
@@ -62,6 +63,12 @@ class Matcher:
         for table in (self.english_starts, self.chinese_starts):
             for first, lengths in table.items():
                 table[first] = sorted(set(lengths))
+        # Cheap checks in C skip the Python loops for most texts: a text with no phrase's first word (or,
+        # when every English phrase starts with a letter or digit, with neither, as most Chinese texts) has
+        # no English phrase; a pattern runs only on texts holding the plain text it cannot match without.
+        self.english_first = frozenset(self.english_starts)
+        self.english_needs_alnum = all(ENGLISH_WORD.fullmatch(w) for w in self.english_first)
+        self.pattern_needs = [required_text(pattern) for pattern, _column in self.patterns]
 
     def counts(self, text: str) -> dict[int, int]:
         """Occurrences per column in a normalized text."""
@@ -71,25 +78,45 @@ class Matcher:
             for column in columns:
                 found[column] = found.get(column, 0) + 1
 
-        words = tokens(text)
-        for i, word in enumerate(words):
-            for n in self.english_starts.get(word, ()):
-                if i + n > len(words):  # a slice past the end would match a shorter phrase twice
-                    break
-                if (columns := self.english.get(" ".join(words[i:i + n]))) is not None:
-                    add(columns)
+        words = tokens(text) if not self.english_needs_alnum or ENGLISH_WORD.search(text) else ()
+        if not self.english_first.isdisjoint(words):
+            size, english, starts = len(words), self.english, self.english_starts
+            for i, word in enumerate(words):
+                for n in starts.get(word, ()):
+                    if i + n > size:  # a slice past the end would match a shorter phrase twice
+                        break
+                    if (columns := english.get(" ".join(words[i:i + n]))) is not None:
+                        add(columns)
         if self.chinese_starts and HAN.search(text):
-            size = len(text)
+            size, chinese, starts = len(text), self.chinese, self.chinese_starts
             for i, char in enumerate(text):
-                for n in self.chinese_starts.get(char, ()):
+                for n in starts.get(char, ()):
                     if i + n > size:
                         break
-                    if (columns := self.chinese.get(text[i:i + n])) is not None:
+                    if (columns := chinese.get(text[i:i + n])) is not None:
                         add(columns)
-        for pattern, column in self.patterns:
-            if hits := len(pattern.findall(text)):
+        for (pattern, column), needs in zip(self.patterns, self.pattern_needs):
+            if needs in text and (hits := len(pattern.findall(text))):
                 found[column] = found.get(column, 0) + hits
         return found
+
+
+def required_text(pattern: re.Pattern) -> str:
+    """The longest run of plain characters every match of a pattern contains: a text without it cannot match.
+
+    Read from the parsed pattern's top level; '' (always try the pattern) when it cannot be read or ignores case.
+    """
+    if pattern.flags & re.IGNORECASE:
+        return ""
+    try:
+        from re import _constants, _parser  # the stdlib's own pattern parser (Python 3.11+)
+
+        runs, run = [], ""
+        for op, value in _parser.parse(pattern.pattern, pattern.flags):
+            run = run + chr(value) if op is _constants.LITERAL else runs.append(run) or ""
+        return max([*runs, run], key=len)
+    except Exception:  # noqa: BLE001 - an unreadable pattern is simply always tried
+        return ""
 
 
 def read_cues(instance_path: str | Path | None = None) -> dict:

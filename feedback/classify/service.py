@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from feedback import taxonomy
+from feedback import clock, taxonomy, tickets
 from feedback.classify.language import detect_language
 from feedback.classify.rules import OTHER, Lexicon, normalize, read_cues, rule_prediction
 from feedback.errors import Invalid
@@ -117,30 +117,64 @@ def row_text(row: dict) -> str:
 def classify_rows(session: Session, rows: list[dict], *, instance_path: str | Path | None = None,
                   threshold: float = TRIAGE_CONFIDENCE) -> None:
     """Set language, category_id, confidence and classified_by on intake rows in place, in one batch."""
-    if not rows:
-        return
-    ids = dict(session.execute(sa.select(Category.key, Category.id)).all())
-    problems = [row for row in rows if not row.get("not_a_problem")]  # auto-replies etc. get no category
-    for row in rows:
-        if row.get("not_a_problem") or not ids:
-            row["language"] = detect_language(normalize(row_text(row)))
-    if not ids or not problems:
-        return
-    for row, guess in zip(problems, classifier(session, instance_path).predict([row_text(r) for r in problems])):
-        category = guess.category if guess.confidence >= threshold else OTHER
-        row |= {"language": guess.language, "category_id": ids.get(category, ids.get(OTHER)),
-                "confidence": guess.confidence, "classified_by": guess.method}
+    if rows:
+        labeller = RowLabeller.of(session, instance_path=instance_path, threshold=threshold)
+        labeller.apply(rows, labeller.labels(*labeller.inputs(rows)))
+
+
+@dataclass
+class RowLabeller:
+    """Classifies intake rows with the categories and model of the moment, without the database.
+
+    Reading (`of`) and writing (`apply`) stay with the caller; `labels` is plain computation on
+    texts, so a bulk import can run it in a worker process while the previous batch is written.
+    """
+
+    ids: dict[str, int]  # category key → id; empty before the taxonomy is loaded
+    judge: Classifier | None
+    threshold: float
+
+    @classmethod
+    def of(cls, session: Session, *, instance_path: str | Path | None = None, threshold: float = TRIAGE_CONFIDENCE) -> RowLabeller:
+        ids = dict(session.execute(sa.select(Category.key, Category.id)).all())
+        return cls(ids, classifier(session, instance_path) if ids else None, threshold)
+
+    @staticmethod
+    def inputs(rows: list[dict]) -> tuple[list[str], list[bool]]:
+        """What `labels` reads: each row's text, and whether it is a problem to classify (not an auto-reply etc.)."""
+        return [row_text(r) for r in rows], [not r.get("not_a_problem") for r in rows]
+
+    def labels(self, texts: list[str], problems: list[bool]) -> list[tuple]:
+        """Per text: (language,) for items that get no category, else (language, category_id, confidence, method)."""
+        asked = [i for i, problem in enumerate(problems) if problem] if self.judge else []
+        out: list[tuple] = [()] * len(texts)
+        for i, guess in zip(asked, self.judge.predict([texts[i] for i in asked]) if asked else []):
+            category = guess.category if guess.confidence >= self.threshold else OTHER
+            out[i] = (guess.language, self.ids.get(category, self.ids.get(OTHER)), guess.confidence, guess.method)
+        return [label or (detect_language(normalize(text)),) for label, text in zip(out, texts)]
+
+    @staticmethod
+    def apply(rows: list[dict], labels: list[tuple]) -> None:
+        for row, label in zip(rows, labels):
+            if len(label) == 1:
+                row["language"] = label[0]
+            else:
+                row |= {"language": label[0], "category_id": label[1], "confidence": label[2], "classified_by": label[3]}
 
 
 def reclassify(session: Session, *, since: date, instance_path: str | Path | None = None,
-               threshold: float = TRIAGE_CONFIDENCE) -> int:
-    """Classify again every item of business day `since` or later that no person has set; returns the count."""
+               threshold: float = TRIAGE_CONFIDENCE, now: datetime | None = None) -> int:
+    """Classify again every item of business day `since` or later that no person has set; returns the count.
+
+    Tickets follow a changed category exactly as after a person's triage choice, batch by batch.
+    """
     ids = dict(session.execute(sa.select(Category.key, Category.id)).all())
     if not ids:
         raise Invalid("no categories: load the taxonomy first (`feedback taxonomy load`)")
     judge = classifier(session, instance_path)
+    now = now or clock.now()
     stmt = (
-        sa.select(Feedback.id, Feedback.text, Feedback.subject, Feedback.body)
+        sa.select(Feedback.id, Feedback.text, Feedback.subject, Feedback.body, Feedback.category_id)
         .where(Feedback.business_date >= since, Feedback.not_a_problem == "")
         .where(sa.or_(Feedback.classified_by.is_(None), Feedback.classified_by != ClassifiedBy.person))
         .order_by(Feedback.id)
@@ -148,11 +182,15 @@ def reclassify(session: Session, *, since: date, instance_path: str | Path | Non
     done, last = 0, 0
     while batch := session.execute(stmt.where(Feedback.id > last).limit(REPLAY_BATCH)).all():
         guesses = judge.predict([row_text(r._asdict()) for r in batch])
-        session.execute(sa.update(Feedback), [
+        changes = [
             {"id": r.id, "category_id": ids.get(g.category if g.confidence >= threshold else OTHER, ids.get(OTHER)),
              "confidence": g.confidence, "classified_by": g.method, "language": g.language}
             for r, g in zip(batch, guesses)
-        ])
+        ]
+        session.execute(sa.update(Feedback), changes)
+        moved = [c["id"] for r, c in zip(batch, changes) if c["category_id"] != r.category_id]
+        if moved:
+            tickets.reroute_for_feedback(session, moved, by=None, now=now)
         session.commit()
         done, last = done + len(batch), batch[-1].id
     return done

@@ -28,3 +28,7 @@ def fail(exc: ServiceError) -> None:
 
 # Each module adds its commands to `main` when imported.
 from feedback.cli import classification, imports, serving, setup, tickets  # noqa: E402,F401
+from feedback.cli import review  # noqa: E402,F401
+from feedback.cli import bulletins  # noqa: E402,F401
+from feedback.cli import volume  # noqa: E402,F401
+from feedback.cli import maintenance  # noqa: E402,F401

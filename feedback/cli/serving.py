@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 
 import click
 from flask import current_app
 
-
+from feedback import clock
 from feedback.cli import main
 
 
@@ -26,8 +27,47 @@ def serve(host: str, port: int, threads: int) -> None:
 
 @main.command("scheduler")
 def scheduler() -> None:
-    """Run the scheduler alone (for deployments with several web workers)."""
+    """Run the scheduler alone (for deployments with several web workers: exactly one of these)."""
     from feedback import jobs
 
-    click.echo("scheduler running; Ctrl-C stops it")
-    jobs.build_scheduler(current_app._get_current_object(), blocking=True).start()
+    simulated = bool(current_app.config["CLOCK"])
+    if simulated:
+        _follow_simulated_clock()
+    built = jobs.build_scheduler(current_app._get_current_object(), blocking=True)
+    if simulated:
+        _scale_waits(built)
+    click.echo("scheduler running; Ctrl-C stops it", err=True)
+    built.start()
+
+
+# --- a simulated clock (FEEDBACK_CLOCK, tests and rehearsals only) -------------------------------
+
+
+class _ClockDatetime(datetime):
+    """datetime whose now() is clock.now(): APScheduler reads the wall clock through `datetime.now`."""
+
+    @classmethod
+    def now(cls, tz=None):
+        moment = clock.now()
+        return moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
+
+
+def _follow_simulated_clock() -> None:
+    """Make APScheduler's idea of "now" the simulated clock, so cron and interval jobs fire on its time line."""
+    from apscheduler.executors import base as executors
+    from apscheduler.schedulers import base as schedulers
+
+    schedulers.datetime = executors.datetime = _ClockDatetime
+
+
+def _scale_waits(built) -> None:
+    """Sleep simulated seconds as wall-clock seconds / speed; run late jobs rather than drop them."""
+    for job in built.get_jobs():
+        job.misfire_grace_time = None  # a busy machine must not turn a simulated hour's lateness into a skip
+    process_jobs, speed = built._process_jobs, clock.speed()
+
+    def scaled():
+        wait = process_jobs()
+        return None if wait is None else min(wait / speed, 1.0)
+
+    built._process_jobs = scaled

@@ -68,9 +68,13 @@ def taxonomy_load(path: str | None) -> None:
     with db.session_scope() as session:
         try:
             result = taxonomy.load(session, source)
+            from feedback import playbooks
+
+            shipped = playbooks.load_defaults(session, now=clock.now())
         except ServiceError as exc:
             fail(exc)
     click.echo(f"taxonomy from {result.source}: {result.created} created, {result.updated} updated")
+    click.echo(f"playbooks: {shipped.playbooks} added, reply templates: {shipped.templates} added")
 
 
 @main.group("user")
@@ -113,6 +117,10 @@ def init(with_demo: bool) -> None:
     with db.session_scope() as session:
         result = taxonomy.load(session, taxonomy.taxonomy_file(current_app.instance_path))
         click.echo(f"taxonomy: {result.created} created, {result.updated} updated")
+        from feedback import playbooks
+
+        shipped = playbooks.load_defaults(session, now=clock.now())
+        click.echo(f"playbooks: {shipped.playbooks} added, reply templates: {shipped.templates} added")
         if with_demo and not session.exec(select(User.id).limit(1)).first():
             created = demo.load_users(session, now=clock.now())
             run = demo.load_mail(session, now=clock.now())
@@ -121,3 +129,9 @@ def init(with_demo: bool) -> None:
 
             stored = demo_channels.load(session, now=clock.now())
             click.echo("demo: " + ", ".join(f"{count} {channel}" for channel, count in stored.items()))
+            from feedback import demo_bulletins
+
+            click.echo(f"demo: {demo_bulletins.load(session, now=clock.now(), config=current_app.config)} bulletins")
+            from feedback import demo_review
+
+            click.echo(f"demo: {demo_review.load(session, now=clock.now(), config=current_app.config)} closed weekly reviews")

@@ -13,7 +13,7 @@ from feedback.intake.incoming import IncomingFeedback, Rejected
 from feedback.intake.tabular import Mapping
 from feedback.models import ColumnMapping
 
-BATCH_SIZE = 2000  # rows are small: bigger transactions than mail's halve the commits of a bulk import
+BATCH_SIZE = 5000  # rows are small: bigger transactions than mail's halve the commits of a bulk import
 # CLI word → (channel, reader, usual column names)
 KINDS = {
     "reviews": (reviews.CHANNEL, reviews.read_reviews, reviews.COLUMNS),

@@ -3,7 +3,8 @@
 Crash safety comes from the order of steps per chunk: store (commit), then remember the highest
 UID (commit), and only then flag or move the mails on the server. A crash before the second
 commit re-reads the chunk next time and `store()` dedupes it by Message-ID; a crash after it
-leaves mail unflagged on the server but stored. Nothing is lost and nothing is stored twice.
+leaves mail stored but unflagged, which the next poll flags (or moves) first. Nothing is lost and
+nothing is stored twice.
 """
 
 from __future__ import annotations
@@ -183,6 +184,7 @@ def _poll(session, imap, mailbox: MailboxConfig, run: ImportRun, *, now, limits,
     state = _state(session, mailbox.name, _uidvalidity(imap))
     if mailbox.move_to:
         imap.create(wire.quote(mailbox.move_to))  # NO when it exists already, which is what we want
+    _finish_stored(imap, mailbox, state.last_uid)
     for mail in _chunks(_new_mail(imap, state.last_uid), chunk, limits):
         items = [_item(mailbox, limits, uid, size, fetched, now) for uid, size, fetched in _fetch(imap, mail, limits)]
         intake.store(session, items, run=run, now=now())
@@ -191,6 +193,17 @@ def _poll(session, imap, mailbox: MailboxConfig, run: ImportRun, *, now, limits,
         _done(imap, mailbox, wire.uid_set(uid for uid, _ in mail))
     state.polled_at = now()
     session.commit()
+
+
+def _finish_stored(imap: imaplib.IMAP4, mailbox: MailboxConfig, last_uid: int) -> None:
+    """Flag (or move) mail an earlier poll stored but died before flagging: it is at or below last_uid and
+    still unseen (or, when moving, still here). Without this it would stay unflagged for ever."""
+    if not last_uid:
+        return
+    criteria = f"UID 1:{last_uid}" + ("" if mailbox.move_to else " UNSEEN")
+    uids = [int(u) for line in wire.ok(imap.uid("SEARCH", criteria)) for u in (line or b"").split()]
+    if uids := [u for u in uids if u <= last_uid]:  # `1:n` also matches the highest UID when n is above it
+        _done(imap, mailbox, wire.uid_set(uids))
 
 
 def _uidvalidity(imap: imaplib.IMAP4) -> int:

@@ -9,4 +9,8 @@ from feedback.models.intake import (  # noqa: F401
     Attachment, ColumnMapping, Feedback, FeedbackEvent, ImportRun, MailboxState, Product, Quarantine,
 )
 from feedback.models.tickets import Ticket, TicketEvent, TicketWord  # noqa: F401
-from feedback.models.reports import Bulletin, JobRun, Project, WeeklyReview  # noqa: F401
+from feedback.models.reports import Bulletin, BulletinRevision, JobRun, Project, WeeklyReview  # noqa: F401
+from feedback.models.review import CarryOver, ProjectTicket, SignOff  # noqa: F401
+from feedback.models.playbooks import PlaybookProposal, PlaybookVersion, ReplyTemplate  # noqa: F401
+from feedback.models.outbox import Outbox  # noqa: F401
+from feedback.models.audit import AuditEvent  # noqa: F401

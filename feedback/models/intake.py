@@ -51,6 +51,9 @@ class Feedback(SQLModel, table=True):
         sa.Index("ix_feedback_day_category", "business_date", "category_id"),
         # Counts of feedback without a ticket per category (triage) read this index alone.
         sa.Index("ix_feedback_untriaged", "category_id", "ticket_id", "not_a_problem"),
+        # The feedback list's other sort orders read an index, not a million rows (migration 0011).
+        sa.Index("ix_feedback_channel_received", "channel", "received_at", "id"),
+        sa.Index("ix_feedback_customer_id", "customer", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -22,6 +22,22 @@ class Bulletin(SQLModel, table=True):
     recipients: list[str] | None = json_column()
     created_at: datetime | None = utc_column()
     updated_at: datetime | None = utc_column()
+    # The channel × category chart (SVG) as of the last draft or refresh: frozen with the text on issue.
+    chart: str = Field(default="", sa_type=sa.Text)
+
+
+class BulletinRevision(SQLModel, table=True):
+    """An issued text of a bulletin: number 1 is the issue, later numbers are corrections. Never changed."""
+
+    __table_args__ = (sa.UniqueConstraint("bulletin_id", "number", name="uq_bulletinrevision_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bulletin_id: int = Field(foreign_key="bulletin.id")
+    number: int
+    markdown: str = Field(default="", sa_type=sa.Text)
+    note: str = Field(default="", max_length=500)  # why a correction was made
+    issued_by_id: int | None = Field(default=None, foreign_key="user.id")
+    issued_at: datetime | None = utc_column()
 
 
 class WeeklyReview(SQLModel, table=True):

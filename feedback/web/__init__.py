@@ -51,5 +51,20 @@ def init_app(app: Flask) -> None:
     for module in (phone, public, products, tokens, api_feedback):
         app.register_blueprint(module.bp)
     csrf.exempt(api_feedback.bp)  # token-authenticated, no cookies: CSRF cannot apply
+    from feedback.web import health
+
+    app.register_blueprint(health.bp)
+    from feedback.web import bulletins
+
+    app.register_blueprint(bulletins.bp)
+    from feedback.web import playbooks
+
+    app.register_blueprint(playbooks.bp)
+    from feedback.web import review
+
+    app.register_blueprint(review.bp)
     errors.register(app)
+    from feedback.web import security
+
+    security.init_app(app)  # headers, cookies, session expiry
     filters.register(app)

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from feedback import clock, db, taxonomy, users
+from feedback import audit, clock, db, taxonomy, users
 from feedback.errors import Invalid
 from feedback.models import Role
 from feedback.schemas import UserIn, validated
@@ -92,6 +92,16 @@ def department_edit(key: str):
     else:
         flash(_("Saved."), "success")
     return redirect(url_for("admin.departments"))
+
+
+@bp.get("/audit")
+@requires(Role.admin)
+def audit_log():
+    """Who changed users, roles, departments, categories, KPI targets, SLA rules and API tokens."""
+    args = request.args
+    page = audit.list_events(db.session(), subject=args.get("subject", ""), page=args.get("page", 1, type=int),
+                             per_page=current_app.config["PAGE_SIZE"])
+    return render_template("admin/audit.html", page=page, subjects=audit.SUBJECTS)
 
 
 @bp.get("/categories")

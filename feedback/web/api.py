@@ -102,7 +102,7 @@ def _steps(body: dict) -> list:
     steps = []
     if "owner_id" in body:
         owner = body["owner_id"]
-        if owner is not None and (isinstance(owner, bool) or not isinstance(owner, int)):
+        if owner is not None and (isinstance(owner, bool) or not isinstance(owner, int) or not 0 < owner < 2**31):
             raise Invalid("owner_id: a user id or null")
         steps.append(("reassign", lambda s, n, u, now: tickets.reassign(s, n, owner, by=u, now=now)))
     if "priority" in body:
@@ -117,7 +117,8 @@ def _steps(body: dict) -> list:
 
 
 def _status_step(body: dict):
-    action = STATUS_ACTIONS.get(body["status"])
+    status = body["status"]
+    action = STATUS_ACTIONS.get(status) if isinstance(status, str) else None  # a JSON object is no status
     if action is None:
         raise Invalid(f"status: one of {', '.join(STATUS_ACTIONS)}")
     resolution, reason = str(body.get("resolution") or ""), str(body.get("reason") or "")
@@ -139,11 +140,35 @@ def close_ticket(ref: str):
     return get_ticket(ref)
 
 
+@bp.post("/kpi-values")
+def import_kpi_values():
+    """Imported KPI values (out-of-stock rate, on-time delivery…): all or none, as `feedback kpi import`."""
+    from feedback import kpi
+
+    user, values = token_user(WRITE), _json().get("values")
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        raise Invalid("values: a list of {kpi, period_start, period_end, value}")
+    result = kpi.import_rows(db.session(), values, by=user, now=clock.now())
+    if result.errors:
+        raise Invalid("; ".join(result.errors))
+    return jsonify(stored=result.stored)
+
+
 def _json() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise Invalid("the body must be a JSON object (Content-Type: application/json)")
+    if _has_nul(body):  # PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database
+        raise Invalid("text must not contain NUL (U+0000) characters")
     return body
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_has_nul(v) for v in value)
 
 
 def _names(session, rows: list[Ticket]) -> dict:

@@ -16,9 +16,13 @@ ALL = tuple(Role)
 # (endpoint, label, roles that see it). Areas add their entry here as they are built.
 NAVIGATION = [
     ("home.index", _l("Home"), ALL),
+    ("bulletins.today", _l("Bulletin"), ALL),
     ("inbox.index", _l("Feedback"), ALL),
     ("triage.index", _l("Triage"), (Role.admin, Role.manager, Role.agent)),
     ("tickets.index", _l("Tickets"), ALL),
+    ("review.index", _l("Weekly review"), (Role.admin, Role.manager, Role.head, Role.viewer)),
+    ("review.kpis", _l("KPIs"), (Role.admin, Role.manager, Role.head, Role.viewer)),
+    ("playbooks.index", _l("Playbooks"), ALL),
     ("phone.log_call", _l("Log a call"), (Role.admin, Role.manager, Role.agent)),
     ("products.index", _l("Key products"), (Role.admin, Role.manager, Role.head, Role.agent)),
     ("imports.runs", _l("Imports"), (Role.admin, Role.manager, Role.agent)),
@@ -27,6 +31,7 @@ NAVIGATION = [
     ("tokens.index", _l("API tokens"), (Role.admin,)),
     ("admin.departments", _l("Departments"), (Role.admin, Role.manager)),
     ("admin.categories", _l("Categories"), (Role.admin, Role.manager, Role.head)),
+    ("admin.audit_log", _l("Audit log"), (Role.admin,)),
 ]
 
 
@@ -66,12 +71,16 @@ def age(moment: datetime | None, now: datetime | None = None) -> str:
     return str(_l("just now"))
 
 
+def chinese() -> bool:
+    """Whether the page is shown in Chinese."""
+    return str(get_locale() or "en").startswith("zh")
+
+
 def localized_name(item) -> str:
     """name_zh in Chinese, name_en otherwise (falling back to whichever exists)."""
     if item is None:
         return ""
-    zh = str(get_locale() or "en").startswith("zh")
-    return (item.name_zh if zh else item.name_en) or item.name_en or item.name_zh
+    return (item.name_zh if chinese() else item.name_en) or item.name_en or item.name_zh
 
 
 def navigation() -> list[tuple[str, str, bool]]:

@@ -112,6 +112,22 @@ SPEC: dict = {
             "responses": {"200": _json("TicketDetail", "the closed ticket"),
                           "400": _error("no resolution, or the ticket is already closed"), **_REFUSALS},
         }},
+        "/kpi-values": {"post": {
+            "summary": "Import KPI values (all or none)",
+            "description": "Needs the scope tickets:write; a head enters only their department's KPIs, a manager any. "
+                           "A value replaces the one of the same KPI and period. Computed KPIs refuse values.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["values"], "properties": {"values": {"type": "array", "items": {
+                    "type": "object", "required": ["kpi", "period_start", "value"], "properties": {
+                        "kpi": {"type": "string", "example": "logistics.on_time_rate"},
+                        "period_start": {"type": "string", "format": "date"},
+                        "period_end": {"type": "string", "format": "date", "description": "defaults to period_start"},
+                        "value": {"type": "number"}}}}}}}}},
+            "responses": {"200": {"description": "how many were stored", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"stored": {"type": "integer"}}}}}},
+                          "400": _error("a bad row (each named by its number); nothing stored"),
+                          "401": _REFUSALS["401"], "403": _REFUSALS["403"]},
+        }},
         "/openapi.json": {"get": {"summary": "This description", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
     },

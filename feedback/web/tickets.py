@@ -12,10 +12,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from feedback import clock, db, merging, taxonomy, ticket_lists, tickets
+from feedback import clock, db, merging, playbooks, taxonomy, ticket_lists, tickets
 from feedback.errors import Invalid
+from feedback.web.auth import signed_in_user
 from feedback.models import Channel, Priority, Role, TicketStatus, User
 from feedback.web.filters import localized_name
+from feedback.web.playbooks import ticket_panel
 
 bp = Blueprint("tickets", __name__)
 
@@ -54,6 +56,7 @@ def priority_label(priority: str) -> str:
 EVENT_LABELS = {
     "owner": _l("owner"), "resolution": _l("resolution"), "feedback": _l("feedback"), "category": _l("category"),
     "department": _l("department"), "due_at": _l("due"), "merge": _l("merged"), "split": _l("split"),
+    "reply": _l("reply to the customer"),
 }
 
 
@@ -83,9 +86,6 @@ def event_value(value: str, field: str) -> str:
     return value
 
 
-def _user() -> User:
-    return current_user._get_current_object()
-
 
 @bp.get("/tickets")
 @login_required
@@ -93,7 +93,7 @@ def index():
     session = db.session()
     filters = ticket_lists.TicketFilter.from_args(request.args)
     listing = ticket_lists.list_tickets(
-        session, filters, user=_user(), now=clock.now(), page=request.args.get("page", 1, type=int),
+        session, filters, user=signed_in_user(), now=clock.now(), page=request.args.get("page", 1, type=int),
         per_page=current_app.config["PAGE_SIZE"],
     )
     categories = taxonomy.categories(session)
@@ -120,7 +120,7 @@ def _owner_choices(session, department_id: int | None) -> list[User]:
 def export():
     """Every ticket of the list as CSV, streamed row by row (any size, constant memory)."""
     filters = ticket_lists.TicketFilter.from_args(request.args)
-    user, now, engine = _user(), clock.now(), db.engine()
+    user, now, engine = signed_in_user(), clock.now(), db.engine()
 
     def generate():
         # A session of its own: the request's session is closed before the first row streams.
@@ -162,10 +162,10 @@ def bulk():
     chosen = form.getlist("ticket")
     try:
         if form.get("action") == "close":
-            done = tickets.bulk_close(session, chosen, form.get("resolution", ""), by=_user(), now=clock.now())
+            done = tickets.bulk_close(session, chosen, form.get("resolution", ""), by=signed_in_user(), now=clock.now())
             flash(_("%(n)d tickets closed.", n=done), "success")
         elif form.get("action") == "reassign":
-            done = tickets.bulk_reassign(session, chosen, _owner_id(form), by=_user(), now=clock.now())
+            done = tickets.bulk_reassign(session, chosen, _owner_id(form), by=signed_in_user(), now=clock.now())
             flash(_("%(n)d tickets reassigned.", n=done), "success")
         else:
             raise Invalid(_("Choose an action."))
@@ -190,9 +190,9 @@ def detail(ticket_id: int):
     session = db.session()
     found = ticket_lists.ticket_detail(session, ticket_id)
     return render_template(
-        "tickets/detail.html", d=found, t=found.ticket, actions=tickets.available(_user(), found.ticket),
+        "tickets/detail.html", d=found, t=found.ticket, actions=tickets.available(signed_in_user(), found.ticket),
         owners=tickets.owner_choices(session, found.ticket.department_id), priorities=list(Priority),
-        event_labels=EVENT_LABELS, now=clock.now(),
+        event_labels=EVENT_LABELS, now=clock.now(), playbook_panel=ticket_panel(session, found, signed_in_user()),
     )
 
 
@@ -200,7 +200,8 @@ def detail(ticket_id: int):
 ACTIONS = {
     "start": lambda s, n, f, u, now: tickets.start(s, n, by=u, now=now),
     "resolve": lambda s, n, f, u, now: tickets.resolve(s, n, f.get("resolution", ""), by=u, now=now),
-    "close": lambda s, n, f, u, now: tickets.close_ticket(s, n, f.get("resolution", ""), by=u, now=now),
+    "close": lambda s, n, f, u, now: playbooks.propose_on_close(
+        s, tickets.close_ticket(s, n, f.get("resolution", ""), by=u, now=now), f.get("playbook_proposal"), by=u, now=now),
     "reopen": lambda s, n, f, u, now: tickets.reopen(s, n, f.get("reason", ""), by=u, now=now),
     "comment": lambda s, n, f, u, now: tickets.comment(s, n, f.get("text", ""), by=u, now=now),
     "reassign": lambda s, n, f, u, now: tickets.reassign(s, n, _owner_id(f), by=u, now=now),
@@ -223,7 +224,7 @@ def act(ticket_id: int, action: str):
         return render_template("errors/404.html", status=404, message=_("No such action.")), 404
     session = db.session()
     try:
-        result = ACTIONS[action](session, ticket_id, request.form, _user(), clock.now())
+        result = ACTIONS[action](session, ticket_id, request.form, signed_in_user(), clock.now())
     except Invalid as exc:
         session.rollback()
         flash(str(exc), "error")

@@ -1,4 +1,4 @@
-"""Admin page for API tokens: create one (its value is shown once), see when each was used, revoke."""
+"""Admin page for API tokens: create one acting as a chosen user (its value is shown once), see when each was used, revoke."""
 
 from __future__ import annotations
 
@@ -14,10 +14,17 @@ from feedback.web.auth import requires
 bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
 
 
+def _page(plain: str | None = None) -> str:
+    session = db.session()
+    found = tokens.list_tokens(session)
+    return render_template("tokens/index.html", tokens=found, scopes=tokens.SCOPES, plain=plain,
+                           people=tokens.acting_choices(session), acting=tokens.users_of(session, found))
+
+
 @bp.get("")
 @requires(Role.admin)
 def index():
-    return render_template("tokens/index.html", tokens=tokens.list_tokens(db.session()), scopes=tokens.SCOPES, plain=None)
+    return _page()
 
 
 @bp.post("")
@@ -25,14 +32,16 @@ def index():
 def create():
     session = db.session()
     try:
+        # Without the field (older forms, scripts) the token acts as the admin creating it.
+        user = tokens.acting_user(session, request.form.get("user_id", str(current_user.id)))
         token, plain = tokens.create_token(session, name=request.form.get("name", ""), scopes=request.form.getlist("scopes"),
-                                           user=current_user, now=clock.now())
+                                           user=user, now=clock.now())
     except Invalid as exc:
         flash(str(exc), "error")
         return redirect(url_for("tokens.index"))
     flash(_("Token %(name)s created. Copy it now: it is not shown again.", name=token.name), "success")
     # Rendered, not redirected: the plain value must never travel in a URL or the session.
-    return render_template("tokens/index.html", tokens=tokens.list_tokens(session), scopes=tokens.SCOPES, plain=plain)
+    return _page(plain)
 
 
 @bp.post("/<int:token_id>/revoke")

@@ -22,7 +22,7 @@ def test_sign_in_switch_to_chinese_and_see_the_translated_home(page, live_app):
     page.get_by_role("button", name="中文").click()
     page.wait_for_url("**/")
     expect(page.get_by_role("heading", name="Wang Fang，您好")).to_be_visible()
-    expect(page.get_by_text("每日反馈通报")).to_be_visible()
+    expect(page.get_by_text("反馈日报")).to_be_visible()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
     # The choice is remembered on the user: a fresh sign-in lands in Chinese.
     page.get_by_role("button", name="退出登录").click()

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from feedback import db, tickets
 from tests.browser.test_shell import sign_in
@@ -42,9 +43,9 @@ def test_call_to_ticket_closed_by_the_head_and_refused_to_an_agent(page, live_ap
     page.get_by_role("link", name=number).first.click()
     page.get_by_label("Resolution").fill("Courier re-delivered SO-88; customer confirmed by phone.")
     page.get_by_role("button", name="Close ticket").click()
-    assert page.get_by_text("Ticket closed.").is_visible()
+    expect(page.get_by_text("Ticket closed.")).to_be_visible()
     assert page.get_by_test_id("resolution").inner_text() == "Courier re-delivered SO-88; customer confirmed by phone."
-    assert page.locator(".badge.status-closed").first.is_visible()
+    expect(page.locator(".badge.status-closed").first).to_be_visible()
 
     # An agent still cannot close (or reopen) it.
     page.get_by_role("button", name="Sign out").click()

@@ -74,7 +74,7 @@ def test_a_post_without_csrf_token_is_refused(database_url, tmp_path, monkeypatc
 def test_language_choice_is_saved_on_the_user(client, login, session):
     user = login("manager")
     response = client.post("/language", data={"language": "zh", "next": "/"}, follow_redirects=True)
-    assert "您好" in response.text and "每日反馈通报" in response.text
+    assert "您好" in response.text and "反馈日报" in response.text
     session.refresh(user)
     assert user.language == "zh"
 
