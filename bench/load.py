@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import FEEDBACK, SHARED, emit, instance_env  # noqa: E402
+from bench.common import FEEDBACK, SHARED, emit, instance_env, run_cli  # noqa: E402
 from bench.tickets import Browser, free_port, prepare  # noqa: E402
 from feedback import clock  # noqa: E402
 from feedback.db import make_engine  # noqa: E402
@@ -60,13 +60,10 @@ def serve(env: dict, port: int, workers: int, log: Path) -> subprocess.Popen:
 
 
 def pages(port: int, tickets: int) -> tuple[str, dict[str, list[str]]]:
-    """The manager's session cookie and the paths of each page (the bulletin page when the app has one)."""
+    """The manager's session cookie and the paths of each page."""
     manager = Browser(port, "manager@bench.example")
     found = {"list": ["/tickets"], "detail": [f"/tickets/{n}" for n in range(1, tickets + 1, max(1, tickets // 500))],
-             "home": ["/"]}
-    status, _ = manager.request("GET", f"/bulletins/{clock.yesterday(clock.now()).isoformat()}")
-    if status == 200:
-        found["bulletin"] = [f"/bulletins/{clock.yesterday(clock.now()).isoformat()}"]
+             "home": ["/"], "bulletin": [f"/bulletins/{clock.yesterday(clock.now()).isoformat()}"]}
     return manager.cookie, found
 
 
@@ -136,6 +133,7 @@ def main() -> None:
         instance = Path(args.instance or folder / "instance")
         env = instance_env(instance, args.database_url)
         built = prepare(env, args.database_url, args)
+        run_cli(["bulletin", "draft"], env)  # yesterday's, as the scheduler drafts it every morning
         port = free_port()
         server = serve(env, port, args.workers, folder / "gunicorn.log")
         try:

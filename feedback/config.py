@@ -49,6 +49,9 @@ MAIL_MAX_BYTES = 25 * 1024 * 1024
 MAIL_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAIL_MAX_DEPTH = 10
 MAIL_MAX_PARTS = 200
+# `feedback import …` runs this much nicer than the web workers (0 = same priority): a big import on a
+# shared machine takes the CPU the pages leave idle, not the time people wait for a page.
+IMPORT_NICE = 10
 # Classification: below this confidence an item goes to triage (category `other` until a person decides).
 TRIAGE_CONFIDENCE = 0.5
 # The nightly retrain (business time zone), run only when people corrected categories since the last model.

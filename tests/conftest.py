@@ -90,6 +90,7 @@ def app(database_url, tmp_path, monkeypatch):
         "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
         "SCHEDULER": False,
+        "IMPORT_NICE": 0,  # imports run in the test process: keep the pytest worker's own priority
     })
     yield app
     engine = app.extensions["feedback.engine"]

@@ -59,3 +59,11 @@ def test_taxonomy_load_from_a_file(runner, session, tmp_path):
     custom = tmp_path / "mine.toml"
     custom.write_text('[[department]]\nkey = "warehouse"\nname_en = "Warehouse"\nname_zh = "仓储部"\n', encoding="utf-8")
     assert "1 created, 0 updated" in run(runner, "taxonomy", "load", "--file", str(custom)).output
+
+
+def test_a_bulk_import_lowers_its_own_cpu_priority():
+    """Pages first: `feedback import` renices itself (and the classifier it forks) by IMPORT_NICE."""
+    code = ("import os; from feedback.cli.imports import _yield_cpu; before = os.nice(0); "
+            "_yield_cpu(5); print(os.nice(0) - before); _yield_cpu(0); print(os.nice(0) - before)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["5", "5"]

@@ -106,6 +106,12 @@ def fetch_forum(names: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+def _yield_cpu(niceness: int) -> None:
+    """Lower this process's CPU priority (and its forked classifier's): pages first, bulk import second."""
+    if niceness > 0:
+        os.nice(niceness)
+
+
 def _count_files(path: str) -> int | None:
     """How many files a folder holds (cheap, for the progress bar); None for a single file or mbox."""
     if not Path(path).is_dir():
@@ -115,6 +121,7 @@ def _count_files(path: str) -> int | None:
 
 def _run_import(items, *, channel: str, source: str, file_name: str, total: int | None, batch_size: int = intake.pipeline.BATCH_SIZE) -> None:
     """Store items with a progress bar, then print one summary line."""
+    _yield_cpu(current_app.config["IMPORT_NICE"])
     started = time.perf_counter()
     with db.session_scope() as session, click.progressbar(
         items, length=total, label=f"importing {channel}", file=sys.stderr, show_pos=True, update_min_steps=50
