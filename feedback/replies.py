@@ -38,12 +38,18 @@ class Filled:
     body: str
 
 
-def values(session: Session, ticket: Ticket, language: str = "en") -> dict[str, str]:
-    """The placeholder values of a ticket: the first customer name, order, local due date, number."""
-    first = session.execute(
-        sa.select(Feedback.customer).where(Feedback.ticket_id == ticket.id, Feedback.customer != "")
-        .order_by(Feedback.received_at, Feedback.id).limit(1)
-    ).scalar_one_or_none()
+def values(session: Session, ticket: Ticket, language: str = "en", *, items: list[Feedback] | None = None) -> dict[str, str]:
+    """The placeholder values of a ticket: the first customer name, order, local due date, number.
+
+    `items`: the ticket's feedback in arrival order when the caller has it already (the ticket page does).
+    """
+    if items is None:
+        first = session.execute(
+            sa.select(Feedback.customer).where(Feedback.ticket_id == ticket.id, Feedback.customer != "")
+            .order_by(Feedback.received_at, Feedback.id).limit(1)
+        ).scalar_one_or_none()
+    else:
+        first = next((f.customer for f in items if f.customer), None)
     fallback = MISSING.get(language, MISSING["en"])
     return {
         "customer": first or fallback["customer"],
@@ -65,20 +71,20 @@ def templates(session: Session, category_id: int | None) -> list[ReplyTemplate]:
     ).scalars())
 
 
-def filled_for(session: Session, ticket: Ticket) -> list[Filled]:
-    """Each of the category's templates filled for this ticket."""
+def filled_for(session: Session, ticket: Ticket, *, items: list[Feedback] | None = None) -> list[Filled]:
+    """Each of the category's templates filled for this ticket (`items` as for values())."""
     result = []
     for template in templates(session, ticket.category_id):
-        known = values(session, ticket, template.language)
+        known = values(session, ticket, template.language, items=items)
         result.append(Filled(template.language, fill(template.subject, known), fill(template.body, known)))
     return result
 
 
-def customer_address(session: Session, ticket: Ticket) -> str:
+def customer_address(session: Session, ticket: Ticket, *, items: list[Feedback] | None = None) -> str:
     """The customer's email: the ticket's contact, else the first feedback contact that is one."""
     if EMAIL.match(ticket.contact or ""):
         return ticket.contact
-    contacts = session.execute(
+    contacts = (f.contact for f in items) if items is not None else session.execute(
         sa.select(Feedback.contact).where(Feedback.ticket_id == ticket.id).order_by(Feedback.received_at, Feedback.id)
     ).scalars()
     return next((c for c in contacts if EMAIL.match(c or "")), "")

@@ -184,8 +184,8 @@ def ticket_panel(session, detail, user: User) -> dict:
         "version": version,
         "playbook": _rendered(playbooks.body(version, language)) if version else None,
         "may_edit": bool(detail.category) and playbooks.may_edit(user, detail.category),
-        "replies": replies.filled_for(session, ticket),
-        "reply_to": replies.customer_address(session, ticket),
+        "replies": replies.filled_for(session, ticket, items=detail.feedback),
+        "reply_to": replies.customer_address(session, ticket, items=detail.feedback),
         "reply_language": spoken,
         "may_reply": tickets.may(user, ticket, "comment"),
     }
