@@ -12,6 +12,7 @@ def sign_in(page, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()  # signed in before the next step
 
 
 def test_sign_in_switch_to_chinese_and_see_the_translated_home(page, live_app):
