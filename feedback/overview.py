@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from feedback import clock
@@ -58,7 +59,9 @@ def manager_home(session: Session, *, now: datetime) -> ManagerHome:
         sa.select(Feedback.channel, sa.func.count()).where(Feedback.business_date == today).group_by(Feedback.channel)
     ).all())
     yesterday = clock.yesterday(now)
-    bulletin = session.execute(sa.select(Bulletin).where(Bulletin.business_date == yesterday)).scalar_one_or_none()
+    bulletin = session.execute(  # its status for the home page; the text and chart stay in the database
+        sa.select(Bulletin).options(defer(Bulletin.markdown), defer(Bulletin.chart)).where(Bulletin.business_date == yesterday)
+    ).scalar_one_or_none()
     return ManagerHome(today, intake, awaiting_triage(session), _count(session, live()), _count(session, overdue(now)),
                        yesterday, bulletin)
 
