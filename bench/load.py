@@ -46,7 +46,7 @@ end
 
 def serve(env: dict, port: int, workers: int, log: Path) -> subprocess.Popen:
     """gunicorn as the README's production mode runs it: N workers, no scheduler inside, JSON request logs on."""
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "4",
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:feedback.gunicorn_conf", "-w", str(workers),
                "-b", f"127.0.0.1:{port}", "--log-level", "warning", "feedback:create_app()"]
     server = subprocess.Popen(command, env=env | {"FEEDBACK_SCHEDULER": "false"}, stderr=log.open("wb"))
     for _ in range(300):

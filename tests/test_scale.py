@@ -77,7 +77,7 @@ def _free_port() -> int:
 def _web(env: dict, log: Path) -> tuple[subprocess.Popen, int]:
     """gunicorn as the README's production mode runs it: two workers, no scheduler inside."""
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "2",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:feedback.gunicorn_conf", "-w", "2",
                                "-b", f"127.0.0.1:{port}", "feedback:create_app()"],
                               env=env | {"FEEDBACK_SCHEDULER": "false"}, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     for _ in range(150):
