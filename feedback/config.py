@@ -89,6 +89,7 @@ OUTBOX_BATCH = 100
 OUTBOX_BACKOFF_SECONDS = 60
 OUTBOX_MAX_ATTEMPTS = 10
 OUTBOX_LEASE_SECONDS = 600
+OUTBOX_KEEP_DAYS = 30  # sent (and given-up) mail is deleted this long after, nightly
 DIGEST_HOUR = 8
 DIGEST_MAX_TICKETS = 20  # tickets listed per section of a digest; the count covers the rest
 # The daily bulletin: drafted at BULLETIN_HOUR (business time) for the day before, in BULLETIN_LANGUAGE

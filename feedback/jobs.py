@@ -143,6 +143,17 @@ def send_outbox(session: Session, *, now: datetime) -> None:
     notify.send_pending(session, now=now)
 
 
+def _outbox_purge(app: Flask):
+    from feedback import outbox
+
+    def outbox_purge(session: Session, *, now: datetime) -> None:
+        """The nightly "outbox-purge" job: old sent mail leaves the table (a delete, harmless twice)."""
+        outbox.purge(session, app.config, now=now)
+        session.commit()
+
+    return outbox_purge
+
+
 def overdue_digest(session: Session, *, now: datetime) -> None:
     """The "overdue-digest" job: hourly, so a late start catches up; it queues mail once per business day."""
     from feedback import notify
@@ -180,6 +191,7 @@ def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
     scheduler.add_job(_in_app(app, _retrain(app)), "cron", hour=app.config["RETRAIN_HOUR"], id="retrain")
     scheduler.add_job(_in_app(app, _bulletin_draft(app)), "cron", minute=0, id="bulletin-draft", next_run_time=clock.now())
     scheduler.add_job(_in_app(app, send_outbox), "interval", minutes=1, id="outbox", next_run_time=clock.now())
+    scheduler.add_job(_in_app(app, _outbox_purge(app)), "cron", hour=3, minute=30, id="outbox-purge")
     scheduler.add_job(_in_app(app, overdue_digest), "cron", minute=0, id="overdue-digest", next_run_time=clock.now())
     scheduler.add_job(_in_app(app, _weekly_review(app)), "cron", minute=0, id="weekly-review", next_run_time=clock.now())
     if app.config["MAILBOXES"]:

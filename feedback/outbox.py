@@ -150,6 +150,17 @@ def _release(rows: list[Outbox]) -> None:
         row.lease_until = None
 
 
+def purge(session: Session, config: dict, *, now: datetime) -> int:
+    """Delete mail sent more than OUTBOX_KEEP_DAYS ago, and mail given up on as long ago; the caller commits.
+
+    Pending mail is never deleted, however old: it is still owed to somebody.
+    """
+    cutoff = now - timedelta(days=config["OUTBOX_KEEP_DAYS"])
+    sent = sa.and_(Outbox.sent_at.is_not(None), Outbox.sent_at < cutoff)
+    given_up = sa.and_(Outbox.sent_at.is_(None), Outbox.attempts >= config["OUTBOX_MAX_ATTEMPTS"], Outbox.created_at < cutoff)
+    return session.execute(sa.delete(Outbox).where(sa.or_(sent, given_up))).rowcount
+
+
 def pending(session: Session) -> list[Outbox]:
     """Mail not sent yet, oldest first (for checks and the command line)."""
     return list(session.execute(sa.select(Outbox).where(Outbox.sent_at.is_(None)).order_by(Outbox.id)).scalars())

@@ -37,7 +37,7 @@ def run_digest(app, session, smtp_inbox, moment):  # noqa: F811
 
 def test_the_scheduler_runs_both_jobs(app):
     ids = {job.id for job in jobs.build_scheduler(app).get_jobs()}
-    assert {"outbox", "overdue-digest"} <= ids
+    assert {"outbox", "outbox-purge", "overdue-digest"} <= ids
 
 
 def test_each_person_gets_one_digest_a_day_even_when_the_job_runs_twice(app, session, smtp_inbox, loaded_taxonomy):  # noqa: F811

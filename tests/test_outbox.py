@@ -97,3 +97,19 @@ def test_two_senders_racing_share_the_rows_without_overlap(app, session):
     first, second = claimed
     # A sender that lost the race on PostgreSQL may find its chosen rows taken and claim none this run.
     assert not set(first) & set(second) and 25 <= len(first) + len(second) <= 40
+
+
+def test_purge_deletes_mail_sent_or_given_up_long_ago_and_keeps_what_is_owed(app, session):
+    queue(session, "old@example.com", "recent@example.com", "stuck@example.com", "failed@example.com")
+    rows = {r.to: r for r in session.execute(sa.select(Outbox)).scalars()}
+    keep = timedelta(days=app.config["OUTBOX_KEEP_DAYS"])
+    rows["old@example.com"].sent_at = NOW - keep - timedelta(hours=1)
+    rows["recent@example.com"].sent_at = NOW - keep + timedelta(hours=1)
+    rows["stuck@example.com"].created_at = NOW - keep * 3  # still pending: owed, never deleted
+    failed = rows["failed@example.com"]
+    failed.created_at, failed.attempts = NOW - keep - timedelta(days=1), app.config["OUTBOX_MAX_ATTEMPTS"]
+    session.commit()
+    assert outbox.purge(session, app.config, now=NOW) == 2
+    session.commit()
+    assert sorted(session.execute(sa.select(Outbox.to)).scalars()) == ["recent@example.com", "stuck@example.com"]
+    assert outbox.purge(session, app.config, now=NOW) == 0  # twice is harmless
