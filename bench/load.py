@@ -104,7 +104,8 @@ def with_import(port: int, cookie: str, found: dict, args, folder: Path, env: di
     started = time.perf_counter()
     try:
         time.sleep(5)  # the import is past its start-up and writing
-        measure(port, cookie, found, args, folder, "during_import", max(args.connections), extra)
+        for connections in args.connections:
+            measure(port, cookie, found, args, folder, "during_import", connections, extra)
     finally:
         importer.terminate()
         importer.wait(timeout=60)
@@ -122,7 +123,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--connections", type=lambda text: [int(n) for n in text.split(",")], default=[4, 16],
-                        help="open connections, a run per value (comma-separated); the import phase uses the largest")
+                        help="open connections, a run per value (comma-separated), without and then with the import")
     parser.add_argument("--import-mails", type=int, default=100_000)
     parser.add_argument("--instance", help="keep the instance here (reused when it already holds the data)")
     args = parser.parse_args()
