@@ -31,3 +31,18 @@ def test_catalog_compiles():
     out = subprocess.run([str(Path(sys.executable).parent / "pybabel"), "compile", "--statistics", "-d",
                           str(ROOT / "feedback/translations")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_templates_follow_the_locale_within_one_request_force_locale_included(app):
+    """Template translations are cached per request and locale: a switch (mail in the owner's language) shows."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert render_template_string("{{ _('Tickets') }}") == "Tickets"
+        with force_locale("zh"):
+            assert render_template_string("{{ _('Tickets') }}") == "工单"
+        assert render_template_string("{{ _('Tickets') }} {{ ngettext('%(num)d item', '%(num)d items', 2) }}") \
+            == "Tickets 2 items"
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert render_template_string("{{ _('Tickets') }}") == "工单"

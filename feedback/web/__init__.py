@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
-from flask_babel import Babel
+from flask import Flask, g, request, session
+from flask_babel import Babel, get_translations
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -24,6 +24,25 @@ def select_locale() -> str:
     return request.accept_languages.best_match(["en", "zh"]) or "en"
 
 
+def _translations():
+    """This request's translations, looked up once per locale instead of on every `_()` of a template.
+
+    Flask-Babel finds them anew on each call (a dozen context lookups, ~15 µs); a list page makes fifty.
+    The cache is keyed by Flask-Babel's own locale object, so `force_locale` (mail in the owner's
+    language) still switches it.
+    """
+    state = g.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    cached = getattr(state, "feedback_translations", None)
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    state = g.get("_flask_babel")  # get_translations() has chosen the locale by now
+    if state is not None and getattr(state, "babel_locale", None) is not None:
+        state.feedback_translations = (state.babel_locale, translations)
+    return translations
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     user = db.session().get(User, int(user_id))
@@ -36,6 +55,13 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda text: _translations().ugettext(text),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, text: _translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
 
     from feedback.web import admin, auth, errors, filters, home, imports, inbox, triage
 
