@@ -1,8 +1,9 @@
 """Classification: cross-validated quality on the gold dev set, batch speed, training time, memory.
 
 Usage: python bench/classify.py [--texts 20000] [--train-rows 10000]
-Prints {"en_accuracy", "en_macro_f1", "zh_accuracy", "zh_macro_f1", "texts_per_s", "train_seconds_10k",
-"peak_rss_mb", …}. Quality is 5-fold stratified per language, each fold's model built as `feedback train`
+Prints {"en_accuracy", "en_macro_f1", "zh_accuracy", "zh_macro_f1", "f1_by_label", "texts_per_s",
+"train_seconds_10k", "peak_rss_mb", …}.
+Quality is 5-fold stratified per language, each fold's model built as `feedback train`
 builds it (taxonomy rules and cues included); speed is Classifier.predict on texts drawn from shared/data/text.
 """
 
@@ -58,6 +59,7 @@ def main() -> None:
 
     trained = model.train(examples(dev), lexicon, categories, now=now(), folds=5)
     figures = {f"{lang}_{name}": f[f"cv_{name}"] for lang, f in trained.meta["languages"].items() for name in ("accuracy", "macro_f1")}
+    figures["f1_by_label"] = {lang: f["cv_f1"] for lang, f in trained.meta["languages"].items()}
 
     pool = [r[column] for name, column in POOLS for r in read_csv(SHARED / "data" / name) if r.get(column)]
     texts = [rng.choice(pool) for _ in range(args.texts)]

@@ -11,6 +11,7 @@ from feedback.classify.language import detect_language
 from feedback.classify.rules import OTHER, Lexicon, normalize, read_cues, rule_prediction
 from feedback.classify.service import Classifier
 from tests.classify_model import install_model, shipped_categories, trained_instance
+from tests.factories import NOW
 
 CATEGORIES = [
     ("logistics.late", ["delayed", "took forever"], ["太慢了", "等了很久"]),
@@ -106,3 +107,67 @@ def test_a_phrase_at_the_very_end_counts_once_beside_longer_phrases_with_the_sam
     lexicon = Lexicon.build([("a", ["late", "late again today"], ["太贵", "太贵了吧"])])
     assert lexicon.hits("so late") == {"a": 1}
     assert lexicon.hits("太贵") == {"a": 1}
+
+
+def test_praise_right_after_a_negator_counts_as_a_word_of_complaint():
+    cues = {"sentiment": {"negative_en": ["bad"], "negative_zh": ["差"]}}
+    lexicon = Lexicon.build([("praise", ["happy", "recommend"], ["满意"]), (OTHER, [], [])], cues)
+    negative = 2 * len(lexicon.labels)  # the complaint-word column after strong and weak columns
+
+    def columns(text):
+        return lexicon.matcher.counts(normalize(text))
+
+    assert columns("very happy with it") == {0: 1}
+    assert columns("not happy at all") == {negative: 1}
+    assert columns("I don't really recommend it") == {negative: 1}
+    assert columns("不满意") == {negative: 1} and columns("很满意") == {0: 1}
+    assert lexicon.hits(normalize("wasn't happy, not satisfied")) == {}
+
+
+def test_strong_cues_of_the_cue_file_join_the_taxonomy_keywords_and_weak_ones_do_not():
+    cues = {"cues": {"marketing.price": {"strong_en": ["costs a fortune"], "en": ["fortune"]}}}
+    lexicon = Lexicon.build(CATEGORIES, cues)
+    assert lexicon.hits(normalize("It costs a fortune")) == {"marketing.price": 1}
+    assert lexicon.hits(normalize("a small fortune")) == {}
+    assert rule_prediction(lexicon, normalize("It costs a fortune")) == ("marketing.price", 0.7)
+
+
+def test_the_model_names_its_best_scoring_category_with_that_categorys_calibrated_probability():
+    trained = model.load(trained_instance())
+    pipeline = trained.pipelines["zh"]
+    texts = [normalize(t) for t in ("等了两个小时才送到", "包装破了，洒了一袋", "太贵了，不值这个价", "很好吃，下次还来")]
+    probabilities = pipeline.predict_proba(texts)
+    classes = list(pipeline.classes_)
+    for (category, confidence), row in zip(trained.predict(texts, ["zh"] * len(texts)), probabilities):
+        assert confidence == pytest.approx(row[classes.index(category)], abs=1e-4)
+    assert trained.predict(texts[:1], ["zh"])[0][0] == "logistics.late"
+
+
+def test_cross_validation_reports_f1_per_label():
+    scores = model.read_meta(trained_instance())["languages"]["zh"]
+    assert set(scores["cv_f1"]) == set(scores["labels"])
+    assert all(0.0 <= f1 <= 1.0 for f1 in scores["cv_f1"].values())
+    assert 0.0 < scores["cv_macro_f1"] == pytest.approx(sum(scores["cv_f1"].values()) / len(scores["cv_f1"]), abs=0.01)
+
+
+def test_a_language_labelled_with_two_categories_only_still_gets_a_model():
+    categories = [("logistics.late", ["slow"], []), ("praise", ["great"], [])]
+    rows = [("so slow delivery", "logistics.late"), ("it was late again", "logistics.late"),
+            ("great stuff", "praise"), ("love it, great", "praise")] * 4
+    trained = model.train([(t, label, "en") for t, label in rows], Lexicon.build(categories), categories, now=NOW)
+    (late, late_confidence), (praise, _) = trained.predict(["slow, slow, slow", "great!"], ["en", "en"])
+    assert (late, praise) == ("logistics.late", "praise")
+    assert 0.5 < late_confidence <= 1.0
+
+
+def test_a_model_stored_by_an_earlier_version_with_joblib_still_loads(tmp_path):
+    import joblib
+
+    install_model(tmp_path)
+    meta = model.read_meta(tmp_path)
+    current = model.load(tmp_path)
+    joblib.dump(model.Model(current.pipelines, dict(meta)), model.folder(tmp_path) / meta["file"], compress=3)
+    model._cache.clear()
+    again = model.load(tmp_path)
+    assert again is not current
+    assert again.predict(["等了两个小时才送到"], ["zh"]) == current.predict(["等了两个小时才送到"], ["zh"])

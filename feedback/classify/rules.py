@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 OTHER = "other"
+PRAISE = "praise"
 # Rules-only confidence: one category named → CLEAR; several → CLEAR times the winner's share.
 CLEAR, SURE = 0.7, 0.8
 
@@ -25,6 +26,12 @@ def normalize(text: str) -> str:
 
 
 TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
+# Words that turn praise around when they come just before it ("not good", "不满意", "没有惊喜").
+NEGATORS_EN = frozenset(
+    "not no never hardly barely nothing dont didnt doesnt isnt wasnt arent werent cant couldnt wont wouldnt".split()
+)
+SOFTENERS_EN = frozenset("very so that too really quite at all much".split())  # "not very good", "not at all happy"
+NEGATORS_ZH = ("不", "没", "没有", "无", "毫无", "并不", "不太", "不是很", "不怎么", "不够", "一点也不", "一点都不", "不算", "谈不上", "称不上")
 HAN = re.compile(r"[\u3400-\u9fff]")
 ENGLISH_WORD = re.compile(r"[a-z0-9]+")
 
@@ -41,7 +48,10 @@ class Matcher:
     thousands of texts per second and counts overlapping phrases of different categories.
     """
 
-    def __init__(self, columns: Sequence[tuple[Iterable[str], Iterable[str], Iterable[str]]]):
+    def __init__(self, columns: Sequence[tuple[Iterable[str], Iterable[str], Iterable[str]]], *,
+                 negatable: Iterable[int] = (), negated: int | None = None):
+        """negatable: columns whose phrases, right after a negator, count for column `negated` instead."""
+        self.negatable, self.negated = frozenset(negatable), negated
         self.english: dict[str, list[int]] = {}
         self.chinese: dict[str, list[int]] = {}
         self.patterns: list[tuple[re.Pattern, int]] = []
@@ -74,8 +84,12 @@ class Matcher:
         """Occurrences per column in a normalized text."""
         found: dict[int, int] = {}
 
-        def add(columns):
+        def add(columns, negated=None):
             for column in columns:
+                if column in self.negatable and negated is not None and negated():
+                    if self.negated is None:
+                        continue
+                    column = self.negated
                 found[column] = found.get(column, 0) + 1
 
         words = tokens(text) if not self.english_needs_alnum or ENGLISH_WORD.search(text) else ()
@@ -86,7 +100,7 @@ class Matcher:
                     if i + n > size:  # a slice past the end would match a shorter phrase twice
                         break
                     if (columns := english.get(" ".join(words[i:i + n]))) is not None:
-                        add(columns)
+                        add(columns, lambda: negated_english(words, i))
         if self.chinese_starts and HAN.search(text):
             size, chinese, starts = len(text), self.chinese, self.chinese_starts
             for i, char in enumerate(text):
@@ -94,11 +108,21 @@ class Matcher:
                     if i + n > size:
                         break
                     if (columns := chinese.get(text[i:i + n])) is not None:
-                        add(columns)
+                        add(columns, lambda: text.endswith(NEGATORS_ZH, max(0, i - 4), i))
         for (pattern, column), needs in zip(self.patterns, self.pattern_needs):
             if needs in text and (hits := len(pattern.findall(text))):
                 found[column] = found.get(column, 0) + hits
         return found
+
+
+def negated_english(words: Sequence[str], i: int) -> bool:
+    """Whether the phrase starting at word i follows a negator, maybe softened ("not very", "didn't really")."""
+    j = i - 1
+    while j >= 0 and words[j] in SOFTENERS_EN and j >= i - 2:
+        j -= 1
+    if j < 0:
+        return False
+    return words[j] in NEGATORS_EN or (words[j] == "t" and j >= 1 and words[j - 1] in ("'", "\u2019"))
 
 
 def required_text(pattern: re.Pattern) -> str:
@@ -144,17 +168,23 @@ class Lexicon:
 
     @classmethod
     def build(cls, categories: Sequence[tuple[str, list[str], list[str]]], cues: dict | None = None) -> Lexicon:
-        """categories: (key, keywords_en, keywords_zh) triples; cues: read_cues() or None for none."""
+        """categories: (key, keywords_en, keywords_zh) triples; cues: read_cues() or None for none.
+
+        A cue file's `strong_en`/`strong_zh` phrases join the taxonomy keywords; praise after a negator
+        ("not happy", "不满意") counts as a word of complaint, not as praise.
+        """
         table = (cues or {}).get("cues", {})
         feeling = (cues or {}).get("sentiment", {})
         labels = tuple(key for key, _en, _zh in categories)
-        strong = [(en or [], zh or [], []) for _key, en, zh in categories]
-        weak = [
-            (c.get("en", []), c.get("zh", []), c.get("en_patterns", []) + c.get("zh_patterns", []))
-            for c in (table.get(key, {}) for key in labels)
-        ]
+        extra = [table.get(key, {}) for key in labels]
+        strong = [([*(en or []), *c.get("strong_en", [])], [*(zh or []), *c.get("strong_zh", [])], [])
+                  for (_key, en, zh), c in zip(categories, extra)]
+        weak = [(c.get("en", []), c.get("zh", []), c.get("en_patterns", []) + c.get("zh_patterns", [])) for c in extra]
         negative = [(feeling.get("negative_en", []), feeling.get("negative_zh", []), [])]
-        return cls(labels, Matcher(strong + weak + negative))
+        n = len(labels)
+        praise = [i for i, key in enumerate(labels) if key == PRAISE]
+        negatable = [*praise, *(n + i for i in praise)]  # praise keywords and praise cues
+        return cls(labels, Matcher(strong + weak + negative, negatable=negatable, negated=2 * n))
 
     def hits(self, text: str) -> dict[str, int]:
         """How many taxonomy keywords of each category a normalized text contains."""
@@ -162,7 +192,8 @@ class Lexicon:
         return {self.labels[c]: k for c, k in sorted(self.matcher.counts(text).items()) if c < n}
 
     def features(self, texts: Sequence[str]):
-        """Per text: strong hit per category (0/1), log weak-cue count per category, log negative count."""
+        """Per text: strong hits per category (1 for one, growing slowly with more), log weak-cue count per
+        category, log negative count. A text naming a category's keyword twice says more than once."""
         import numpy as np  # here, not at the top: intake and the CLI start without numpy until a model needs it
         from scipy import sparse
 
@@ -172,7 +203,7 @@ class Lexicon:
             for column, count in self.matcher.counts(text).items():
                 rows.append(i)
                 columns.append(column)
-                values.append(1.0 if column < n else float(np.log1p(count)))
+                values.append(float(np.log2(1 + count)) if column < n else float(np.log1p(count)))
         return sparse.csr_matrix((values, (rows, columns)), shape=(len(texts), 2 * n + 1), dtype=np.float32)
 
 
