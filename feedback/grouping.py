@@ -198,10 +198,7 @@ def insert_tickets(session: Session, new: list[NewTicket], outcome: Outcome, *, 
     rules, due = sla.rules(session), sla.DueDates()
     owners = [assigner.owner_for(t.category.department_id) for t in new]
     rows = [_ticket_row(t, owner, rules, due, now) for t, owner in zip(new, owners)]
-    table = Ticket.__table__
-    ids = session.connection().execute(
-        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    ).scalars().all()
+    ids = _insert_ticket_rows(session, rows)
     events, links, index = [], [], {}
     for ticket_id, ticket, owner, row in zip(ids, new, owners, rows):
         first = ticket.items[0]
@@ -221,6 +218,21 @@ def insert_tickets(session: Session, new: list[NewTicket], outcome: Outcome, *, 
     search.add(session, index)
     assign.notify_owners(session, outcome.assigned, now=now)  # mail to each new owner, via the outbox
     outcome.opened += ids
+
+
+def _insert_ticket_rows(session: Session, rows: list[dict]) -> list[int]:
+    """Insert ticket rows in one statement; their ids in row order.
+
+    SQLite cannot return ids in parameter order, so SQLAlchemy would send one INSERT per ticket (a
+    bulk import opens tens of thousands); one executemany holds the write lock throughout, so its
+    rows take consecutive ids ending at last_insert_rowid().
+    """
+    table, connection = Ticket.__table__, session.connection()
+    if connection.dialect.name != "sqlite":
+        return connection.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    connection.execute(sa.insert(table), rows)
+    last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 def _ticket_row(ticket: NewTicket, owner: User | None, rules: sla.Rules, due: sla.DueDates, now: datetime) -> dict:

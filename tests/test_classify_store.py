@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from datetime import timedelta
 
 import pytest
@@ -65,12 +66,12 @@ def test_the_worker_labels_rows_as_the_labeller_does(app, session, loaded_taxono
         install_model(app.instance_path)
     labeller = classify.RowLabeller.of(session, instance_path=app.instance_path)
     rows = [{"text": t, "not_a_problem": "auto-reply" if n == 6 else ""} for n, t in enumerate(TEXTS)]
-    with parallel.Labels(labeller, background=True) as labels:
-        first, second = labels.submit(rows), labels.submit(rows[::-1])
-        assert labels.pool is not None  # a worker process, not this one
-        assert first() == labeller.labels(*labeller.inputs(rows))
-        assert second() == labeller.labels(*labeller.inputs(rows[::-1]))
-    assert {label[3] for label in first() if len(label) > 1} == {"model" if trained else "rule"}
+    batches = [rows, rows[::-1], rows[2:]]
+    labelled = list(parallel.prepare_all(
+        iter(batches), lambda batch: (os.getpid(), labeller.labels(*labeller.inputs(batch))), background=True))
+    assert [labels for _pid, labels in labelled] == [labeller.labels(*labeller.inputs(b)) for b in batches]
+    assert labelled[0][0] == os.getpid() and {pid for pid, _ in labelled[1:]} - {os.getpid()}  # the rest: a worker
+    assert {label[3] for label in labelled[1][1] if len(label) > 1} == {"model" if trained else "rule"}
 
 
 def test_store_detects_language_but_leaves_the_category_of_items_that_are_not_problems(session, loaded_taxonomy):

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from feedback import intake
@@ -146,3 +147,67 @@ def test_re_importing_bad_input_quarantines_it_once(session):
     again = run_import(session, [bad])
     assert (first.quarantined_count, again.quarantined_count, again.duplicate_count) == (1, 0, 1)
     assert count(session, Quarantine) == 1
+
+
+def _store(session, items, **kwargs):
+    run = intake.start_run(session, channel="email", source="test", now=NOW)
+    return intake.store(session, items, run=run, now=NOW, **kwargs)
+
+
+def test_input_failing_in_the_worker_process_keeps_what_it_gave_before(session):
+    def items():
+        yield from (incoming(external_id=f"<w{n}@x>") for n in range(7))
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk gone"):  # raised in the worker, raised again here
+        _store(session, items(), batch_size=2, commit_rows=100, background=True)
+    session.rollback()
+    assert count(session, Feedback) == 6  # three whole batches; the seventh item's batch never came
+
+
+def test_the_worker_process_stores_what_storing_in_place_stores(session):
+    def items(source):
+        return [incoming(external_id=f"<p{n}@x>", source=source, body=f"My parcel {n} never arrived.",
+                         attachments=[IncomingAttachment("a.txt", "text/plain", b"x")] if n == 3 else [])
+                for n in range(9)] + [Rejected("email", source, b"junk", "not a mail")]
+
+    def stored(source):
+        return session.execute(
+            sa.select(Feedback.external_id, Feedback.category_id, Feedback.language, Feedback.ticket_id.is_not(None))
+            .where(Feedback.source == source).order_by(Feedback.external_id)).all()
+
+    here = _store(session, items("here"), batch_size=2, background=False)
+    there = _store(session, items("there"), batch_size=2, background=True)
+    assert stored("here") == stored("there") and len(stored("here")) == 9
+    assert (here.new_count, here.quarantined_count) == (there.new_count, there.quarantined_count) == (9, 1)
+    assert count(session, Attachment) == 2
+
+
+def test_a_bulk_import_commits_its_batches_together(session):
+    engine, committed = session.get_bind(), []
+
+    def progress(_size):  # what another connection sees after each batch is written
+        with engine.connect() as other:
+            committed.append(other.execute(sa.select(sa.func.count()).select_from(Feedback)).scalar_one())
+
+    run = _store(session, (incoming(external_id=f"<c{n}@x>") for n in range(14)), batch_size=2, commit_rows=6,
+                 progress=progress, background=False)
+    # Each batch commits until the import turns bulk (third batch); then every 6 rows, and at the end.
+    assert committed == [0, 2, 4, 4, 4, 10, 10]
+    assert run.new_count == count(session, Feedback) == 14
+
+
+def test_the_sqlite_fast_path_writes_times_as_sqlalchemy_does():
+    from datetime import timedelta
+
+    from sqlalchemy.dialects import sqlite
+
+    from feedback.db import UTCDateTime
+    from feedback.intake.writes import _utc_text
+
+    dialect = sqlite.dialect()
+    process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    for moment in (NOW, datetime(2026, 8, 1, 3, 4, 5, 123, tzinfo=timezone(timedelta(hours=8))), datetime(999, 1, 2, tzinfo=timezone.utc)):
+        assert _utc_text(moment) == process(moment)
+    with pytest.raises(ValueError):
+        _utc_text(datetime(2026, 1, 1))

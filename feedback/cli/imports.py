@@ -67,7 +67,7 @@ def _import_export(kind: str, path: str, source: str | None, mapping_file: str |
             fail(exc)
     items = exports.read_export(kind, path, source=source, mapping=mapping, now=clock.now())
     _run_import(items, channel=exports.KINDS[kind][0], source=source, file_name=str(path), total=exports.count_rows(path),
-                batch_size=exports.BATCH_SIZE)
+                **exports.STORE_OPTIONS)
 
 
 for _kind, _help in (("reviews", "Import a marketplace review export (CSV or JSON)."),
@@ -119,14 +119,14 @@ def _count_files(path: str) -> int | None:
     return sum(len(files) for _root, _dirs, files in os.walk(path))
 
 
-def _run_import(items, *, channel: str, source: str, file_name: str, total: int | None, batch_size: int = intake.pipeline.BATCH_SIZE) -> None:
+def _run_import(items, *, channel: str, source: str, file_name: str, total: int | None, **store_options) -> None:
     """Store items with a progress bar, then print one summary line."""
     _yield_cpu(current_app.config["IMPORT_NICE"])
     started = time.perf_counter()
     with db.session_scope() as session, click.progressbar(
         items, length=total, label=f"importing {channel}", file=sys.stderr, show_pos=True, update_min_steps=50
     ) as bar:
-        run = intake.import_items(session, bar, channel=channel, source=source, file_name=file_name, batch_size=batch_size)
+        run = intake.import_items(session, bar, channel=channel, source=source, file_name=file_name, **store_options)
     seconds = time.perf_counter() - started
     handled = run.new_count + run.duplicate_count + run.quarantined_count
     click.echo(

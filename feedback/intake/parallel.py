@@ -1,23 +1,28 @@
-"""Work on the other cores while the main process reads input and writes batches: parsing mail, and
-classifying the next batch of a bulk import.
+"""Work on the other cores while the main process writes batches: parsing mail, and reading, making
+rows of and classifying the next batches of a bulk import.
 
-Order is kept and at most a few chunks are in flight, so memory stays flat on any input size.
-Raw bytes are not sent back from the workers: the main process still holds them.
+Order is kept and at most a few chunks or batches are in flight, so memory stays flat on any input
+size. Mail workers do not send raw bytes back: the main process still holds them.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
+from typing import TypeVar
 
 from feedback.intake.incoming import IncomingFeedback, Rejected
 
 CHUNK = 64  # mails per task: big enough to amortise pickling, small enough to keep workers busy
+AHEAD = 2  # batches a bulk import's worker may have ready: it keeps ahead, memory stays flat
+T = TypeVar("T")
 
 
 def parse_all(
@@ -59,52 +64,72 @@ def _collect(chunk: list[tuple[bytes, str]], future) -> Iterator[IncomingFeedbac
         yield item
 
 
-class Labels:
-    """Classification of intake batches (`RowLabeller.labels`), in this process or in one forked worker.
+def prepare_all(batches: Iterator[list], prepare: Callable[[list], T], *, background: bool | None = False) -> Iterator[T]:
+    """prepare(batch) for every batch, in order: the first here, the rest in one forked worker when allowed.
 
-    The worker classifies the next batch while this process writes the current one. Unless told, it
-    is used only where forking is safe and pays: several cores, an import of more than one batch, and
-    a process with no other thread at that moment (the CLI; never a web worker, the scheduler, or an
-    email import, whose parsers already use the cores).
+    The worker reads the input on from where this process left it and makes rows and labels while
+    this process writes the batches before, so `batches` must be plain reading: a file, never a
+    reader that queries the database or shares a connection with this process. `background`: False
+    never forks, True always does; None forks only where it is safe and pays: several cores, an input
+    of more than one batch, and a process with no other thread at that moment (the CLI; never a web
+    worker, the scheduler, or an email import, whose parsers already use the cores and threads).
     """
-
-    def __init__(self, labeller, *, background: bool | None = None):
-        self.labeller, self.background = labeller, background
-        self.pool: ProcessPoolExecutor | None = None
-
-    def submit(self, rows: list[dict], *, elsewhere: bool = True) -> Callable[[], list[tuple]]:
-        """Start classifying rows; returns the call that gives their labels."""
-        inputs = self.labeller.inputs(rows)
-        if not (elsewhere and self.labeller.judge is not None and self._worker()):
-            labels = self.labeller.labels(*inputs)
-            return lambda: labels
-        return self.pool.submit(_label, *inputs).result
-
-    def _worker(self) -> bool:
-        """Whether a worker classifies; it is forked on first need."""
-        if self.pool is None and self.background is not False:
-            wanted = self.background or ((os.cpu_count() or 1) > 1 and threading.active_count() == 1)
-            self.background = wanted and "fork" in multiprocessing.get_all_start_methods()
-            if self.background:
-                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                                initializer=_install, initargs=(self.labeller,))
-        return self.pool is not None
-
-    def __enter__(self) -> Labels:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+    first = next(batches, None)
+    if first is None:
+        return
+    yield prepare(first)
+    if not _may_fork(background):
+        yield from map(prepare, batches)
+        return
+    yield from _prepared_in_worker(batches, prepare)
 
 
-_labeller = None  # the forked worker's copy of the RowLabeller
+def _may_fork(background: bool | None) -> bool:
+    if background is False or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return background or ((os.cpu_count() or 1) > 1 and threading.active_count() == 1)
 
 
-def _install(labeller) -> None:
-    global _labeller
-    _labeller = labeller
+def _prepared_in_worker(batches: Iterator[list], prepare: Callable[[list], T]) -> Iterator[T]:
+    context = multiprocessing.get_context("fork")
+    results = context.Queue(maxsize=AHEAD)
+    worker = context.Process(target=_prepare_each, args=(batches, prepare, results), daemon=True)
+    worker.start()
+    try:
+        while (message := _next_message(results, worker))[0] == "batch":
+            yield message[1]
+        if message[0] == "error":
+            raise message[1]
+    finally:
+        if worker.is_alive():  # this side stopped early (a write failed): the worker has nothing left to do
+            worker.terminate()
+        worker.join()
 
 
-def _label(texts: list[str], problems: list[bool]) -> list[tuple]:
-    return _labeller.labels(texts, problems)
+def _next_message(results, worker) -> tuple[str, object]:
+    while True:
+        try:
+            return results.get(timeout=1)
+        except queue.Empty:
+            if not worker.is_alive() and results.empty():
+                raise RuntimeError(f"the import worker died (exit code {worker.exitcode})") from None
+
+
+def _prepare_each(batches: Iterator[list], prepare: Callable[[list], T], results) -> None:
+    """In the worker: every remaining batch prepared and sent, then "end" (or the error that stopped the input)."""
+    try:
+        for batch in batches:
+            results.put(("batch", prepare(batch)))
+        results.put(("end", None))
+    except BaseException as exc:  # the input's own error, raised again on the writing side
+        results.put(("error", _sendable(exc)))
+    results.close()
+    results.join_thread()
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")

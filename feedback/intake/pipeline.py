@@ -1,7 +1,8 @@
 """`store()`: the only code that writes Feedback rows, for every channel.
 
-Items stream through in batches, one transaction each: a crash loses at most the batch in flight,
-and running the same input again stores nothing twice (the unique origin key decides).
+Items stream through in batches, one transaction each (a bulk file import groups several): a crash
+loses at most the transaction in flight, and running the same input again stores nothing twice (the
+unique origin key decides).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import islice
 
 import sqlalchemy as sa
@@ -22,7 +24,7 @@ from feedback.intake.incoming import IncomingFeedback, Rejected
 from feedback.models import Attachment, Channel, Feedback, ImportRun, Quarantine, Ticket
 
 BATCH_SIZE = 500
-SQLITE_CACHE_KB = 32 * 1024
+SQLITE_CACHE_KB = 64 * 1024  # filled by 100k rows (peak RSS ~195 MB then and at 1M); 128 MB would not be
 SQLITE_CHECKPOINT_PAGES = 20_000  # 80 MB of WAL between checkpoints instead of 4 MB
 BULK_FROM_BATCH = 2  # imports of three batches or more count as bulk
 CHANNELS = {c.value for c in Channel}
@@ -53,36 +55,67 @@ def store(
     run: ImportRun,
     now: datetime,
     batch_size: int = BATCH_SIZE,
+    commit_rows: int = 0,
     progress: Callable[[int], None] | None = None,
-    background: bool | None = None,
+    background: bool | None = False,
 ) -> ImportRun:
     """Store every item once: new ones as Feedback, bad ones in Quarantine; counts go on `run`.
 
-    From the second batch on, a batch is classified (in a worker process, when `background` allows)
-    while the one before it is written.
+    `background` other than False says `items` is plain reading (no database, no connection shared
+    with this process): from the second batch on, a forked worker then reads, makes rows and
+    classifies while this process writes (None: where that pays, see parallel.prepare_all). Each
+    batch is committed, except in a bulk import given `commit_rows`: its batches then commit
+    together once that many rows are written.
     """
     labeller = classify.RowLabeller.of(session, **classify.app_settings())
-    with parallel.Labels(labeller, background=background) as labels, _BulkSettings(session) as bulk:
-        ready, batches = None, enumerate(_batches(items, batch_size))
-        while True:
-            try:
-                number, batch = next(batches)
-                prepared = _prepare(batch, run, now)
-            except StopIteration:
-                break
-            except BaseException:
-                if ready:  # input that fails mid-way loses only what it had not yet given
-                    _write(session, ready, run, now, progress)
-                raise
-            prepared.labels = labels.submit(prepared.rows, elsewhere=number > 0)
-            if number == BULK_FROM_BATCH:
-                bulk.on()
-            if ready:
-                _write(session, ready, run, now, progress)
-            ready = prepared
-        if ready:
-            _write(session, ready, run, now, progress)
+    prepare = partial(_prepare, run=_RunRef(run.id, run.started_at), now=now, labeller=labeller)
+    prepared_batches = parallel.prepare_all(_batches(items, batch_size), prepare, background=background)
+    commits = _Commits(session, commit_rows)
+    try:
+        with _BulkSettings(session) as bulk:
+            for number, prepared in enumerate(_failing_after_commit(prepared_batches, commits)):
+                if number == BULK_FROM_BATCH:
+                    bulk.on()
+                    commits.bulk = True
+                _write(session, prepared, run, now, progress)
+                commits.after(prepared.size)
+            commits.now()
+    finally:
+        prepared_batches.close()  # a write that failed stops the worker too
     return run
+
+
+def _failing_after_commit(prepared_batches: Iterator[Prepared], commits: _Commits) -> Iterator[Prepared]:
+    """The batches; when the input fails mid-way, what was written before is committed first, then the error raised."""
+    try:
+        yield from prepared_batches
+    except GeneratorExit:  # closed by store(), whose write failed: nothing to commit
+        raise
+    except BaseException:
+        commits.now()  # input that fails mid-way loses only what it had not yet given
+        raise
+
+
+class _Commits:
+    """When store() commits: after every batch, or in a bulk import every `rows` rows.
+
+    Each commit of a bulk import writes every index page its rows touched, and at a million rows the
+    random-keyed indexes (customer, time received) are touched almost everywhere by every batch:
+    fewer, bigger transactions write those pages a few times instead of a few hundred. A crash
+    then loses at most `rows` rows, which the re-run stores (dedupe keeps the rest single).
+    """
+
+    def __init__(self, session: Session, rows: int):
+        self.session, self.rows, self.pending, self.bulk = session, rows, 0, False
+
+    def after(self, size: int) -> None:
+        self.pending += size
+        if not (self.bulk and self.rows) or self.pending >= self.rows:
+            self.now()
+
+    def now(self) -> None:
+        self.session.commit()
+        self.pending = 0
 
 
 def import_items(
@@ -95,11 +128,14 @@ def import_items(
     now: Callable[[], datetime] = clock.now,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    commit_rows: int = 0,
+    background: bool | None = False,
 ) -> ImportRun:
     """start_run → store → finish_run: what every importer, poller and page calls."""
     run = start_run(session, channel=channel, source=source, file_name=file_name, now=now())
     try:
-        store(session, items, run=run, now=now(), progress=progress, batch_size=batch_size)
+        store(session, items, run=run, now=now(), progress=progress, batch_size=batch_size, commit_rows=commit_rows,
+              background=background)
     except BaseException as exc:
         session.rollback()
         finish_run(session, run, now=now(), error=f"stopped: {type(exc).__name__}: {exc}")
@@ -108,7 +144,7 @@ def import_items(
 
 
 class _BulkSettings:
-    """SQLite, for big imports only: a page cache that holds the hot pages of feedback's dozen indexes, and
+    """SQLite, for big imports only: a page cache that holds the hot pages of feedback's indexes (and the search index), and
     fewer, bigger WAL checkpoints (index pages written by several batches are copied back once).
 
     Each cuts a bulk import's time by about a tenth. The cache is a cap, reached within the first hundred
@@ -144,49 +180,60 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+@dataclass(frozen=True)
+class _RunRef:
+    """What making rows needs of the ImportRun: plain values a worker process can hold (never the session's object)."""
+
+    id: int
+    started_at: datetime
+
+
 @dataclass
 class Prepared:
-    """One batch made ready without the database: its rows, their items by key, what goes to quarantine."""
+    """One batch made ready without the database: its classified rows, what goes to quarantine, and the
+    items with more than a row holds (attachments, replies), by key."""
 
     size: int
     rows: list[dict] = field(default_factory=list)
-    pending: dict[tuple, IncomingFeedback] = field(default_factory=dict)
+    extras: dict[tuple, IncomingFeedback] = field(default_factory=dict)
     quarantined: list[dict] = field(default_factory=list)
     duplicates: int = 0
-    labels: Callable[[], list[tuple]] | None = None  # the classification, once it is done
+    labels: list[tuple] = field(default_factory=list)  # the classification of each row
 
 
-def _prepare(batch: list, run: ImportRun, now: datetime) -> Prepared:
-    prepared = Prepared(len(batch))
+def _prepare(batch: list, *, run: _RunRef, now: datetime, labeller: classify.RowLabeller) -> Prepared:
+    prepared, seen = Prepared(len(batch)), set()
     for item in map(writes.sanitise, batch):
         problem = item.reason if isinstance(item, Rejected) else problem_with(item)
         if problem:
             prepared.quarantined.append(writes.quarantine_row(item, problem, run))
             continue
         key = (item.channel, item.source, _external_id(item))
-        if key in prepared.pending:  # the same item twice in one batch
+        if key in seen:  # the same item twice in one batch
             prepared.duplicates += 1
             continue
-        prepared.pending[key] = item
+        seen.add(key)
+        if item.attachments or item.replies_to:
+            prepared.extras[key] = item
         prepared.rows.append(writes.feedback_row(item, key[2], run, now))
+    prepared.labels = labeller.labels(*labeller.inputs(prepared.rows))
     return prepared
 
 
 def _write(session: Session, prepared: Prepared, run: ImportRun, now: datetime, progress: Callable[[int], None] | None) -> None:
-    """One transaction: quarantine, feedback rows with their category, attachments, threads, tickets."""
-    rows, pending = prepared.rows, prepared.pending
+    """Quarantine, feedback rows with their category, attachments, threads, tickets; the caller commits."""
+    rows, extras = prepared.rows, prepared.extras
     held = writes.insert_ignoring_duplicates(session, Quarantine, prepared.quarantined, ["channel", "source", "raw_hash"], Quarantine.id)
     run.quarantined_count += len(held)
     run.duplicate_count += prepared.duplicates + len(prepared.quarantined) - len(held)
-    classify.RowLabeller.apply(rows, prepared.labels())
+    classify.RowLabeller.apply(rows, prepared.labels)
     products.flag_reviews(session, rows)  # after classification: a problem category makes a review bad
     inserted = writes.insert_new(session, rows)
     run.new_count += len(inserted)
     run.duplicate_count += len(rows) - len(inserted)
-    _insert_attachments(session, inserted, pending)
-    linked = _link_follow_ups(session, inserted, pending)
+    _insert_attachments(session, inserted, extras)
+    linked = _link_follow_ups(session, inserted, extras)
     tickets.open_for_feedback(session, _may_need_ticket(session, inserted, rows, linked), now=now)
-    session.commit()
     if progress:
         progress(prepared.size)
 
@@ -226,26 +273,26 @@ def problem_with(item: IncomingFeedback) -> str:
 
 def _external_id(item: IncomingFeedback) -> str:
     """The adapter's id, or a hash of the raw input when it has none (or one too long to index)."""
-    external = writes.clean(item.external_id).strip()
+    external = item.external_id.strip()  # sanitised already
     if not external or len(external) > 255:
         return "sha256:" + hashlib.sha256(item.raw).hexdigest()
     return external
 
 
-def _insert_attachments(session: Session, inserted: dict[tuple, int], pending: dict) -> None:
+def _insert_attachments(session: Session, inserted: dict[tuple, int], extras: dict) -> None:
     rows = [
-        {"feedback_id": feedback_id, "filename": writes.clean(a.filename, 255), "content_type": writes.clean(a.content_type, 255),
+        {"feedback_id": inserted[key], "filename": writes.clean(a.filename, 255), "content_type": writes.clean(a.content_type, 255),
          "size": len(a.data), "data": a.data}
-        for key, feedback_id in inserted.items()
-        for a in pending[key].attachments
+        for key, item in extras.items() if key in inserted
+        for a in item.attachments
     ]
     if rows:
         session.execute(sa.insert(Attachment), rows)
 
 
-def _link_follow_ups(session: Session, inserted: dict[tuple, int], pending: dict) -> set[tuple]:
+def _link_follow_ups(session: Session, inserted: dict[tuple, int], extras: dict) -> set[tuple]:
     """A reply to earlier feedback or to one of our mails joins that thread instead of opening a problem; returns their keys."""
-    replies = {key: pending[key].replies_to for key in inserted if pending[key].replies_to}
+    replies = {key: item.replies_to for key, item in extras.items() if key in inserted and item.replies_to}
     linked: set[tuple] = set()
     if not replies:
         return linked
@@ -264,7 +311,7 @@ def _link_follow_ups(session: Session, inserted: dict[tuple, int], pending: dict
             ticket = session.execute(sa.select(Feedback.ticket_id).where(Feedback.id == follows)).scalar_one()
         session.execute(
             sa.update(Feedback).where(Feedback.id == inserted[key])
-            .values(follows_id=follows, ticket_id=ticket, not_a_problem=pending[key].not_a_problem or FOLLOW_UP)
+            .values(follows_id=follows, ticket_id=ticket, not_a_problem=extras[key].not_a_problem or FOLLOW_UP)
         )
         linked.add(key)
     return linked

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from feedback import clock
+from feedback.db import UTCDateTime
 from feedback.intake.incoming import IncomingFeedback, Rejected
 from feedback.models import Feedback, ImportRun
 
@@ -41,8 +43,13 @@ def _insert_new_sqlite(session: Session, rows: list[dict]) -> dict[tuple, int]:
     before = connection.execute(sa.select(sa.func.max(Feedback.__table__.c.id))).scalar() or 0
     sql, names, defaults, processors = _sqlite_insert(frozenset().union(*rows))
     get = operator.itemgetter(*names)
+    # In time order: the two indexes on the time received then take the batch's rows page by page.
+    rows = sorted(rows, key=operator.itemgetter("received_at"))
     columns = list(zip(*(get(row) if len(row) == len(names) else get(defaults | row) for row in rows)))
     for i, process in processors:
+        if names[i] == "received_at":  # every row has its own time: nothing to remember
+            columns[i] = list(map(process, columns[i]))
+            continue
         memo: dict = {}  # a batch repeats most values (dates, flags, its run and time)
         columns[i] = [memo[v] if v in memo else memo.setdefault(v, process(v)) for v in columns[i]]
     connection.exec_driver_sql(sql, list(zip(*columns)))
@@ -63,8 +70,18 @@ def _sqlite_insert(keys: frozenset[str]) -> tuple[str, tuple[str, ...], dict, li
     sql = (f"INSERT INTO {quote(Feedback.__table__.name)} ({', '.join(quote(n) for n in names)}) "
            f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT (channel, source, external_id) DO NOTHING")
     defaults = {c.key: c.default.arg if scalar_default(c) else None for c in columns}
-    processors = [(i, c.type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns)]
+    processors = [(i, _utc_text if isinstance(c.type, UTCDateTime) else c.type.dialect_impl(dialect).bind_processor(dialect))
+                  for i, c in enumerate(columns)]
     return sql, names, defaults, [(i, process) for i, process in processors if process is not None]
+
+
+def _utc_text(value: datetime | None) -> str | None:
+    """What UTCDateTime and SQLite's DATETIME make of a moment (naive UTC text), in one step: every row has its own time."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column; use clock.now() or an aware value")
+    return value.astimezone(clock.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def insert_ignoring_duplicates(session: Session, model, rows: list[dict], key: list[str], *returning) -> list:
@@ -83,15 +100,26 @@ def insert_ignoring_duplicates(session: Session, model, rows: list[dict], key: l
 
 def clean_text(text: str) -> str:
     """Text without NUL (PostgreSQL refuses it) or lone surrogates (undecodable bytes; neither database takes them)."""
-    text = (text or "").replace("\x00", "")
-    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+    if not text:
+        return ""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")  # only lone surrogates fail; most text is kept as it is, not copied
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def sanitise(item: IncomingFeedback | Rejected) -> IncomingFeedback | Rejected:
     """A record with clean text fields, so its key matches the row it becomes; `raw` keeps what was really sent."""
     for name in _TEXT_FIELDS:
-        value = getattr(item, name, None)
-        if isinstance(value, str) and value:
+        value = getattr(item, name, "")
+        if value is None:  # an adapter's "nothing" is the empty text the row stores
+            setattr(item, name, "")
+        elif value and isinstance(value, str) and ("\x00" in value or not value.isascii()):
             setattr(item, name, clean_text(value))
     return item
 
@@ -106,27 +134,32 @@ def clean(text: str, limit: int | None = None) -> str:
 
 
 def feedback_row(item: IncomingFeedback, external_id: str, run: ImportRun, now: datetime) -> dict:
+    """The Feedback row of a sanitised item (see `sanitise`): its text fields are clean already, only cut to size."""
     received = item.received_at.astimezone(clock.UTC)
     return {
         "channel": item.channel,
-        "source": clean(item.source, LIMITS["source"]),
+        "source": item.source[:LIMITS["source"]],
         "external_id": external_id,
         "received_at": received,
         "business_date": clock.business_date(received),
-        "customer": clean(item.customer, LIMITS["customer"]),
-        "contact": clean(item.contact, LIMITS["contact"]),
-        "order_ref": clean(item.order_ref, LIMITS["order_ref"]),
-        "product_ref": clean(item.product_ref, LIMITS["product_ref"]),
+        "customer": item.customer[:LIMITS["customer"]],
+        "contact": item.contact[:LIMITS["contact"]],
+        "order_ref": item.order_ref[:LIMITS["order_ref"]],
+        "product_ref": item.product_ref[:LIMITS["product_ref"]],
         "rating": item.rating,
         "csat": item.csat,
         "nps": item.nps,
         "key_product_alert": False,  # set per batch by products.flag_reviews
-        "subject": clean(item.subject, LIMITS["subject"]),
-        "body": clean(item.body),
-        "text": clean(item.text or item.body),
+        "subject": item.subject[:LIMITS["subject"]],
+        "body": item.body,
+        "text": item.text or item.body,
         "language": item.language[:8],
         "raw": item.raw,
         "not_a_problem": item.not_a_problem[:100],
+        # set by classification; present in every row so a batch's rows all have the same columns
+        "category_id": None,
+        "confidence": None,
+        "classified_by": None,
         "import_run_id": run.id,
         "created_at": now,
     }

@@ -54,6 +54,11 @@ class Feedback(SQLModel, table=True):
         # The feedback list's other sort orders read an index, not a million rows (migration 0011).
         sa.Index("ix_feedback_channel_received", "channel", "received_at", "id"),
         sa.Index("ix_feedback_customer_id", "customer", "id"),
+        # Only rows in a thread or on a ticket: lookups always name one, and a bulk import adds neither (0013).
+        sa.Index("ix_feedback_follows_id", "follows_id", sqlite_where=sa.text("follows_id IS NOT NULL"),
+                 postgresql_where=sa.text("follows_id IS NOT NULL")),
+        sa.Index("ix_feedback_ticket_id", "ticket_id", sqlite_where=sa.text("ticket_id IS NOT NULL"),
+                 postgresql_where=sa.text("ticket_id IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -61,11 +66,12 @@ class Feedback(SQLModel, table=True):
     source: str = Field(max_length=200)
     external_id: str = Field(max_length=255)
     received_at: datetime | None = utc_column(nullable=False, index=True)
-    # The business day it arrived on, fixed at intake so daily figures are one indexed GROUP BY.
-    business_date: date = Field(index=True)
+    # The business day it arrived on, fixed at intake so daily figures are one indexed GROUP BY
+    # (ix_feedback_day_channel / ix_feedback_day_category lead with it; no index of its own, 0013).
+    business_date: date
     customer: str = Field(default="", max_length=200)
     contact: str = Field(default="", max_length=254, index=True)
-    order_ref: str = Field(default="", max_length=100, index=True)
+    order_ref: str = Field(default="", max_length=100)  # tickets index their order_ref; feedback is never looked up by it
     product_ref: str = Field(default="", max_length=100, index=True)
     rating: int | None = None
     csat: int | None = None  # survey satisfaction 1–5
@@ -76,12 +82,12 @@ class Feedback(SQLModel, table=True):
     text: str = Field(default="", sa_type=sa.Text)  # what classification read
     language: str = Field(default="", max_length=8)
     raw: bytes = Field(sa_type=sa.LargeBinary)
-    category_id: int | None = Field(default=None, foreign_key="category.id", index=True)
+    category_id: int | None = Field(default=None, foreign_key="category.id")  # indexed first in ix_feedback_untriaged
     confidence: float | None = None
     classified_by: str | None = Field(default=None, max_length=8)
     not_a_problem: str = Field(default="", max_length=100)  # why it stays out of the problem flow
-    follows_id: int | None = Field(default=None, foreign_key="feedback.id", index=True)  # thread it continues
-    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    follows_id: int | None = Field(default=None, foreign_key="feedback.id")  # thread it continues
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     import_run_id: int | None = Field(default=None, foreign_key="importrun.id", index=True)
     created_at: datetime | None = utc_column()
 
