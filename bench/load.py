@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,7 @@ def with_import(port: int, cookie: str, found: dict, args, folder: Path, env: di
     subprocess.run([sys.executable, str(SHARED / "tools/gen_emails.py"), str(mails), "-n", str(args.import_mails)],
                    check=True, stdout=subprocess.DEVNULL)
     importer = subprocess.Popen([FEEDBACK, "import", "email", str(mails), "--source", "load-import"], env=env,
+                                start_new_session=True,  # its own process group: the parsing workers stop with it
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.perf_counter()
     try:
@@ -107,7 +109,7 @@ def with_import(port: int, cookie: str, found: dict, args, folder: Path, env: di
         for connections in args.connections:
             measure(port, cookie, found, args, folder, "during_import", connections, extra)
     finally:
-        importer.terminate()
+        os.killpg(importer.pid, signal.SIGTERM)
         importer.wait(timeout=60)
     stored = mails_stored(args.database_url)
     emit("load", {"phase": "import", "mails": args.import_mails, "stored_while_measured": stored,
