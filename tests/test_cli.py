@@ -67,3 +67,11 @@ def test_a_bulk_import_lowers_its_own_cpu_priority():
             "_yield_cpu(5); print(os.nice(0) - before); _yield_cpu(0); print(os.nice(0) - before)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["5", "5"]
+
+
+def test_a_command_process_freezes_its_start_up_heap(tmp_path):
+    """`feedback …` builds its app, then freezes it out of the collector's reach (bulk commands never walk it)."""
+    code = "import gc; from feedback.cli import _create_app; _create_app(); print(gc.get_freeze_count())"
+    env = {"FEEDBACK_INSTANCE_PATH": str(tmp_path), "FEEDBACK_LOG_JSON": "false", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert int(done.stdout) > 50_000
