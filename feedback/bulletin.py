@@ -8,7 +8,6 @@ next revision and mails it again.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from feedback import bulletin_figures, charts, clock, mail, markup
 from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.models import Bulletin, BulletinRevision, Role, User
 
-log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 COMMENTARY = re.compile(r"<!-- commentary -->\n?(.*?)\n?<!-- /commentary -->", re.DOTALL)
 MARKERS = re.compile(r"^<!-- /?commentary -->\n?", re.MULTILINE)
@@ -287,38 +285,3 @@ def archive(session: Session, *, month: date | None, q: str = "", now: datetime,
         following = (month + timedelta(days=32)).replace(day=1)
         stmt = stmt.where(Bulletin.business_date >= month, Bulletin.business_date < following)
     return Archive(month, q.strip(), list(session.execute(stmt).scalars()))
-
-
-def draft_due(session: Session, *, now: datetime, config: Mapping) -> list[date]:
-    """The scheduled draft: every recent day whose draft hour has passed, claimed once per day by key."""
-    from feedback.jobs import claim
-
-    today, hour = clock.business_date(now), int(config.get("BULLETIN_HOUR", 7))
-    first = 1 if clock.local(now).hour >= hour else 2  # before the hour, yesterday's draft is not due yet
-    done = []
-    for back in range(int(config.get("BULLETIN_CATCHUP_DAYS", 3)) + first - 1, first - 1, -1):
-        day = today - timedelta(days=back)
-        if find(session, day) is None and claim(session, "bulletin-draft", day.isoformat(), now=now, hold=True):
-            draft(session, day, now=now, config=config)
-            log.info("bulletin drafted for %s", day.isoformat())
-            done.append(day)
-    return done
-
-
-def scheduled(session: Session, *, now: datetime, config: Mapping) -> None:
-    """The hourly "bulletin-draft" job: draft what is due (catching up missed days), then auto-issue if set."""
-    draft_due(session, now=now, config=config)
-    deadline = config.get("BULLETIN_AUTO_ISSUE_HOUR")
-    if deadline not in (None, "") and clock.local(now).hour >= int(deadline):
-        auto_issue_due(session, now=now, config=config)
-
-
-def auto_issue_due(session: Session, *, now: datetime, config: Mapping) -> Bulletin | None:
-    """Issue yesterday's draft as it stands (once per day by key): the deadline passed without the manager."""
-    from feedback.jobs import claim
-
-    day = clock.yesterday(now)
-    found = find(session, day)
-    if found is None or found.status != "draft" or not claim(session, "bulletin-issue", day.isoformat(), now=now, hold=True):
-        return None
-    return issue(session, day, by=None, now=now, config=config)

@@ -163,10 +163,10 @@ def overdue_digest(session: Session, *, now: datetime) -> None:
 
 def _bulletin_draft(app: Flask):
     """The "bulletin-draft" job, hourly and at start: each business day's draft is claimed once by its date."""
-    from feedback import bulletin
+    from feedback import bulletin_schedule
 
     def bulletin_draft(session: Session, *, now: datetime) -> None:
-        bulletin.scheduled(session, now=now, config=app.config)
+        bulletin_schedule.scheduled(session, now=now, config=app.config)
 
     return bulletin_draft
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from feedback import bulletin, bulletin_figures, clock, tickets
+from feedback import bulletin, bulletin_figures, bulletin_schedule, clock, tickets
 from feedback.errors import Invalid
 from feedback.models import Bulletin, BulletinRevision, Feedback, Ticket
 from tests.factories import NOW, make_feedback, make_ticket, make_user
@@ -166,10 +166,10 @@ def test_issue_mails_every_recipient_with_both_parts(app, session, boundary, smt
 def test_the_scheduled_draft_catches_up_once_per_day(session, loaded_taxonomy):
     settings = config(BULLETIN_HOUR=7, BULLETIN_CATCHUP_DAYS=3)
     early = shanghai(date(2026, 11, 24), 6, 0)
-    assert bulletin.draft_due(session, now=early, config=settings) == [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
+    assert bulletin_schedule.draft_due(session, now=early, config=settings) == [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
     later = shanghai(date(2026, 11, 24), 7, 5)
-    assert bulletin.draft_due(session, now=later, config=settings) == [DAY]
-    assert bulletin.draft_due(session, now=later, config=settings) == []
+    assert bulletin_schedule.draft_due(session, now=later, config=settings) == [DAY]
+    assert bulletin_schedule.draft_due(session, now=later, config=settings) == []
     days = session.execute(sa.select(Bulletin.business_date).order_by(Bulletin.business_date)).scalars().all()
     assert days == [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22), DAY]
 
@@ -177,9 +177,9 @@ def test_the_scheduled_draft_catches_up_once_per_day(session, loaded_taxonomy):
 def test_auto_issue_at_the_deadline(session, boundary):
     settings = config()
     bulletin.draft(session, DAY, now=NOW, config=settings)
-    issued = bulletin.auto_issue_due(session, now=NOW, config=settings)
+    issued = bulletin_schedule.auto_issue_due(session, now=NOW, config=settings)
     assert issued is not None and issued.status == "issued" and issued.issued_by_id is None
-    assert bulletin.auto_issue_due(session, now=NOW, config=settings) is None
+    assert bulletin_schedule.auto_issue_due(session, now=NOW, config=settings) is None
 
 
 def test_archive_by_month_and_search(session, loaded_taxonomy):
@@ -231,10 +231,10 @@ def test_two_managers_issuing_at_once_make_one_issue(app, session, boundary):
 
 def test_the_hourly_job_drafts_then_issues_at_the_configured_deadline(session, loaded_taxonomy):
     settings = config(BULLETIN_HOUR=7, BULLETIN_CATCHUP_DAYS=1, BULLETIN_AUTO_ISSUE_HOUR="10")
-    bulletin.scheduled(session, now=shanghai(date(2026, 11, 24), 7, 0), config=settings)
+    bulletin_schedule.scheduled(session, now=shanghai(date(2026, 11, 24), 7, 0), config=settings)
     assert bulletin.find(session, DAY).status == "draft"
-    bulletin.scheduled(session, now=shanghai(date(2026, 11, 24), 9, 59), config=settings)
+    bulletin_schedule.scheduled(session, now=shanghai(date(2026, 11, 24), 9, 59), config=settings)
     assert bulletin.find(session, DAY).status == "draft"
-    bulletin.scheduled(session, now=shanghai(date(2026, 11, 24), 10, 0), config=settings)
+    bulletin_schedule.scheduled(session, now=shanghai(date(2026, 11, 24), 10, 0), config=settings)
     assert bulletin.find(session, DAY).status == "issued"
     assert session.execute(sa.select(sa.func.count()).select_from(Bulletin)).scalar_one() == 1

@@ -11,7 +11,7 @@ import sys
 
 import sqlalchemy as sa
 
-from feedback import bulletin, review
+from feedback import bulletin_schedule, review
 from feedback.models import Bulletin, JobRun, WeeklyReview
 from tests.factories import NOW
 
@@ -19,7 +19,7 @@ from tests.factories import NOW
 SLOW_JOB = """
 import sys, time
 from datetime import datetime
-from feedback import bulletin, bulletin_figures, create_app, db, review
+from feedback import bulletin_figures, bulletin_schedule, create_app, db, review
 app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "x"})
 now = datetime.fromisoformat(sys.argv[3])
 
@@ -30,7 +30,7 @@ def stuck(*args, **kwargs):
 with app.app_context(), db.session_scope() as session:
     if sys.argv[2] == "bulletin":
         bulletin_figures.compute = stuck
-        bulletin.draft_due(session, now=now, config=app.config)
+        bulletin_schedule.draft_due(session, now=now, config=app.config)
     else:
         review.build = stuck
         review.scheduled_build(session, config=app.config, now=now)
@@ -55,8 +55,8 @@ def _claims(session, job: str) -> list[str]:
 def test_a_bulletin_draft_killed_mid_work_is_drafted_by_the_next_run(app, session, database_url):
     _kill_mid_work(database_url, "bulletin")
     assert _claims(session, "bulletin-draft") == []  # the claim died with the work
-    drafted = bulletin.draft_due(session, now=NOW, config=app.config)
-    assert drafted and bulletin.draft_due(session, now=NOW, config=app.config) == []
+    drafted = bulletin_schedule.draft_due(session, now=NOW, config=app.config)
+    assert drafted and bulletin_schedule.draft_due(session, now=NOW, config=app.config) == []
     days = sorted(session.execute(sa.select(Bulletin.business_date)).scalars())
     assert days == sorted(drafted)
     assert _claims(session, "bulletin-draft") == sorted(d.isoformat() for d in drafted)
