@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from feedback import tickets
+from feedback import overview, tickets
 from feedback.models import Ticket, TicketEvent
 from tests.factories import NOW, make_feedback, make_ticket, make_user
 
@@ -210,3 +210,17 @@ def test_home_page_per_role(client, login, session):
     login("agent")
     page = client.get("/").text
     assert "My tickets" in page and "Log a phone call" in page and "No ticket is yours right now." in page
+
+
+def test_the_home_triage_count_stops_at_its_cap(client, login, session, monkeypatch):
+    """After a big import the manager's tile says "2+" (here with a cap of 2) instead of counting every row."""
+    for n in range(3):
+        make_feedback(session, category=None, subject=f"Unsure {n}")
+    assert overview.awaiting_triage(session) == 3
+    assert overview.awaiting_triage(session, cap=2) == 3  # cap + 1: "more than the cap"
+    assert overview.awaiting_triage(session, cap=5) == 3
+    monkeypatch.setattr(overview, "TRIAGE_CAP", 2)
+    login("manager")
+    assert '<span class="count">2+</span>' in client.get("/").text
+    monkeypatch.setattr(overview, "TRIAGE_CAP", 1000)
+    assert '<span class="count">3</span>' in client.get("/").text
