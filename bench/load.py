@@ -100,6 +100,7 @@ def with_import(port: int, cookie: str, found: dict, args, folder: Path, env: di
     mails = folder / "mails"
     subprocess.run([sys.executable, str(SHARED / "tools/gen_emails.py"), str(mails), "-n", str(args.import_mails)],
                    check=True, stdout=subprocess.DEVNULL)
+    before = mails_stored(args.database_url)  # a kept instance holds earlier runs' imports
     importer = subprocess.Popen([FEEDBACK, "import", "email", str(mails), "--source", "load-import"], env=env,
                                 start_new_session=True,  # its own process group: the parsing workers stop with it
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -111,7 +112,7 @@ def with_import(port: int, cookie: str, found: dict, args, folder: Path, env: di
     finally:
         os.killpg(importer.pid, signal.SIGTERM)
         importer.wait(timeout=60)
-    stored = mails_stored(args.database_url)
+    stored = mails_stored(args.database_url) - before
     emit("load", {"phase": "import", "mails": args.import_mails, "stored_while_measured": stored,
                   "mails_per_s": round(stored / (time.perf_counter() - started), 1)} | extra)
     shutil.rmtree(mails, ignore_errors=True)
@@ -127,7 +128,8 @@ def main() -> None:
     parser.add_argument("--connections", type=lambda text: [int(n) for n in text.split(",")], default=[4, 16],
                         help="open connections, a run per value (comma-separated), without and then with the import")
     parser.add_argument("--import-mails", type=int, default=100_000)
-    parser.add_argument("--instance", help="keep the instance here (reused when it already holds the data)")
+    parser.add_argument("--instance", help="keep the instance here (reused when it already holds the data; each run's "
+                                           "import stays in it, so a reused instance grows: rebuild it for comparable figures)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: `make system-deps` installs it (Debian package wrk)")
