@@ -14,7 +14,7 @@ from feedback.intake.tabular import Mapping
 from feedback.models import ColumnMapping
 
 BATCH_SIZE = 5000  # rows are small: bigger batches than mail's
-COMMIT_ROWS = 50_000  # a bulk import's rows per transaction (see pipeline._Commits); a kill loses at most these
+COMMIT_ROWS = 50_000  # a bulk import's rows per transaction (see intake.bulk.BulkImport); a kill loses at most these
 # How import_items stores an export: reading a file touches no database, so a worker process may read
 # and classify ahead while this one writes (see parallel.prepare_all).
 STORE_OPTIONS = {"batch_size": BATCH_SIZE, "commit_rows": COMMIT_ROWS, "background": None}

@@ -20,13 +20,11 @@ from sqlmodel import Session
 
 from feedback import classify, clock, grouping, products, tickets
 from feedback.intake import parallel, writes
+from feedback.intake.bulk import BulkImport
 from feedback.intake.incoming import IncomingFeedback, Rejected
 from feedback.models import Attachment, Channel, Feedback, ImportRun, Quarantine, Ticket
 
 BATCH_SIZE = 500
-SQLITE_CACHE_KB = 64 * 1024  # filled by 100k rows (peak RSS ~195 MB then and at 1M); 128 MB would not be
-SQLITE_CHECKPOINT_PAGES = 20_000  # 80 MB of WAL between checkpoints instead of 4 MB
-BULK_FROM_BATCH = 2  # imports of three batches or more count as bulk
 CHANNELS = {c.value for c in Channel}
 TICKET_NUMBER = re.compile(r"FB-(\d{6,})", re.IGNORECASE)
 FOLLOW_UP = "follow-up"
@@ -70,52 +68,15 @@ def store(
     labeller = classify.RowLabeller.of(session, **classify.app_settings())
     prepare = partial(_prepare, run=_RunRef(run.id, run.started_at), now=now, labeller=labeller)
     prepared_batches = parallel.prepare_all(_batches(items, batch_size), prepare, background=background)
-    commits = _Commits(session, commit_rows)
     try:
-        with _BulkSettings(session) as bulk:
-            for number, prepared in enumerate(_failing_after_commit(prepared_batches, commits)):
-                if number == BULK_FROM_BATCH:
-                    bulk.on()
-                    commits.bulk = True
+        with BulkImport(session, commit_rows) as bulk:
+            for prepared in bulk.batches(prepared_batches):
                 _write(session, prepared, run, now, progress)
-                commits.after(prepared.size)
-            commits.now()
+                bulk.written(prepared.size)
+            bulk.commit()
     finally:
         prepared_batches.close()  # a write that failed stops the worker too
     return run
-
-
-def _failing_after_commit(prepared_batches: Iterator[Prepared], commits: _Commits) -> Iterator[Prepared]:
-    """The batches; when the input fails mid-way, what was written before is committed first, then the error raised."""
-    try:
-        yield from prepared_batches
-    except GeneratorExit:  # closed by store(), whose write failed: nothing to commit
-        raise
-    except BaseException:
-        commits.now()  # input that fails mid-way loses only what it had not yet given
-        raise
-
-
-class _Commits:
-    """When store() commits: after every batch, or in a bulk import every `rows` rows.
-
-    Each commit of a bulk import writes every index page its rows touched, and at a million rows the
-    random-keyed indexes (customer, time received) are touched almost everywhere by every batch:
-    fewer, bigger transactions write those pages a few times instead of a few hundred. A crash
-    then loses at most `rows` rows, which the re-run stores (dedupe keeps the rest single).
-    """
-
-    def __init__(self, session: Session, rows: int):
-        self.session, self.rows, self.pending, self.bulk = session, rows, 0, False
-
-    def after(self, size: int) -> None:
-        self.pending += size
-        if not (self.bulk and self.rows) or self.pending >= self.rows:
-            self.now()
-
-    def now(self) -> None:
-        self.session.commit()
-        self.pending = 0
 
 
 def import_items(
@@ -141,37 +102,6 @@ def import_items(
         finish_run(session, run, now=now(), error=f"stopped: {type(exc).__name__}: {exc}")
         raise
     return finish_run(session, run, now=now())
-
-
-class _BulkSettings:
-    """SQLite, for big imports only: a page cache that holds the hot pages of feedback's indexes (and the search index), and
-    fewer, bigger WAL checkpoints (index pages written by several batches are copied back once).
-
-    Each cuts a bulk import's time by about a tenth. The cache is a cap, reached within the first hundred
-    thousand rows, so memory stays flat after that; both go back to what they were when the import ends.
-    """
-
-    PRAGMAS = {"cache_size": -SQLITE_CACHE_KB, "wal_autocheckpoint": SQLITE_CHECKPOINT_PAGES}
-
-    def __init__(self, session: Session):
-        self.session, self.saved = session, {}
-
-    def on(self) -> None:
-        if self.session.get_bind().dialect.name != "sqlite":
-            return
-        connection = self.session.connection()
-        for name, value in self.PRAGMAS.items():
-            self.saved[name] = connection.exec_driver_sql(f"PRAGMA {name}").scalar()
-            connection.exec_driver_sql(f"PRAGMA {name}={int(value)}")
-
-    def __enter__(self) -> _BulkSettings:
-        return self
-
-    def __exit__(self, failed, *_exc) -> None:
-        if self.saved and not failed:  # after a failure the session needs a rollback first; the CLI ends anyway
-            connection = self.session.connection()
-            for name, value in self.saved.items():
-                connection.exec_driver_sql(f"PRAGMA {name}={int(value)}")
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
