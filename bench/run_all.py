@@ -74,8 +74,9 @@ class Databases:
 
     def drop_all(self) -> None:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            for name in self.created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for name in self.created:  # and the load benchmark's copy of the volume database as built
+                for database in (name, f"{name}_built"):
+                    conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def command(script: Path, help_text: str, database: str, work: Path, dbs: Databases, quick: bool) -> list[str]:
