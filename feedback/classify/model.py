@@ -43,6 +43,8 @@ HASH_BITS = 16  # 65,536 hashed n-gram columns per analyzer (words: half): bound
 # the gold set has ~23k character n-grams per language, so few share a column
 PREDICT_CHUNK = 1000  # texts vectorised at once: bounds memory when classifying a large file
 GZIP_MAGIC = b"\x1f\x8b"
+SVM_C = 0.5  # a little more regularisation than the default 1.0: 5-fold CV over 5 seeds, zh macro-F1 0.704 → 0.726,
+# accuracy 0.774 → 0.779, en unchanged (0.646 → 0.647); 0.3 scores the same as 0.5
 LARGE = 3000  # above this many rows per language, 3-fold cross-validation is precise enough and half the time
 
 
@@ -73,7 +75,7 @@ def build_pipeline(language: str, lexicon: Lexicon, *, calibrated: bool = True) 
             ("words", _tfidf(ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", bits=HASH_BITS - 1)),
         ]
     features = FeatureUnion([*text, ("rules", RuleFeatures(lexicon))])
-    classifier = LinearSVC(C=1.0, class_weight="balanced", tol=1e-3)
+    classifier = LinearSVC(C=SVM_C, class_weight="balanced", tol=1e-3)
     if calibrated:  # ensemble=False: one SVM on all rows, sigmoids from 3-fold out-of-fold scores: 1/3 the memory
         classifier = CalibratedClassifierCV(classifier, method="sigmoid", cv=3, ensemble=False)
     return Pipeline([("features", features), ("classifier", classifier)])
