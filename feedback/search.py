@@ -28,6 +28,9 @@ def words(text: str) -> list[str]:
     """The distinct search words of a text, in order of appearance."""
     found: dict[str, None] = {}
     for run in WORD.findall((text or "").lower()):
+        if run.isascii():  # most words: nothing to split
+            found[run[:MAX_LENGTH]] = None
+            continue
         for part in CJK.split(run):
             if not part:
                 continue

@@ -24,6 +24,16 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 def pytest_configure(config):
     os.environ.pop("FEEDBACK_DATABASE_URL", None)  # tests choose their own database
+    config.addinivalue_line("markers", "sqlite_only: a test of SQLite's own tuning; not collected for PostgreSQL")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked sqlite_only run on SQLite alone: deselected (not skipped) for the PostgreSQL database."""
+    postgres_only = [item for item in items if item.get_closest_marker("sqlite_only")
+                     and getattr(item, "callspec", None) and item.callspec.params.get("database_url") == "postgresql"]
+    if postgres_only:
+        config.hook.pytest_deselected(items=postgres_only)
+        items[:] = [item for item in items if item not in postgres_only]
 
 
 def _pg_database(worker: str) -> str:

@@ -197,6 +197,16 @@ def test_a_bulk_import_commits_its_batches_together(session):
     assert run.new_count == count(session, Feedback) == 14
 
 
+def test_each_new_row_gets_its_own_id_when_a_batch_is_stored_out_of_arrival_order(session):
+    from datetime import timedelta
+
+    items = [incoming(external_id=f"<o{n}@x>", received_at=NOW - timedelta(minutes=n),
+                      attachments=[IncomingAttachment(f"{n}.txt", "text/plain", b"x")]) for n in range(5)]
+    run_import(session, items)  # stored oldest first, so not in the order given
+    owners = session.execute(sa.select(Attachment.filename, Feedback.external_id).join(Feedback)).all()
+    assert sorted(owners) == [(f"{n}.txt", f"<o{n}@x>") for n in range(5)]
+
+
 def test_the_sqlite_fast_path_writes_times_as_sqlalchemy_does():
     from datetime import timedelta
 
@@ -207,7 +217,72 @@ def test_the_sqlite_fast_path_writes_times_as_sqlalchemy_does():
 
     dialect = sqlite.dialect()
     process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-    for moment in (NOW, datetime(2026, 8, 1, 3, 4, 5, 123, tzinfo=timezone(timedelta(hours=8))), datetime(999, 1, 2, tzinfo=timezone.utc)):
+    for moment in (NOW, NOW.replace(microsecond=7), datetime(2026, 8, 1, 3, 4, 5, 123, tzinfo=timezone(timedelta(hours=8))), datetime(999, 1, 2, tzinfo=timezone.utc)):
         assert _utc_text(moment) == process(moment)
     with pytest.raises(ValueError):
         _utc_text(datetime(2026, 1, 1))
+
+
+def _feedback_indexes(engine) -> set[str]:
+    return {index["name"] for index in sa.inspect(engine).get_indexes("feedback")}
+
+
+@pytest.mark.sqlite_only
+def test_a_big_import_drops_its_random_keyed_indexes_and_builds_them_again_at_its_end(session, monkeypatch):
+    from feedback.intake import bulk
+
+    monkeypatch.setattr(bulk, "DEFER_FROM_ROWS", 6)
+    engine, seen = session.get_bind(), []
+    before = _feedback_indexes(engine)
+    assert set(bulk.DEFERRED_INDEXES) <= before
+    run = _store(session, (incoming(external_id=f"<d{n}@x>") for n in range(14)), batch_size=2, commit_rows=4,
+                 progress=lambda _size: seen.append(_feedback_indexes(engine)), background=False)
+    assert any(not set(bulk.DEFERRED_INDEXES) & names for names in seen)  # dropped mid-way, as another connection sees it
+    assert _feedback_indexes(engine) == before and run.new_count == count(session, Feedback) == 14
+    connection = session.connection()  # the rebuilt indexes hold every row, the ones written while they were gone too
+    assert connection.exec_driver_sql(
+        "SELECT count(*) FROM feedback INDEXED BY ix_feedback_customer_id WHERE customer >= ''").scalar_one() == 14
+    assert connection.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
+@pytest.mark.sqlite_only
+def test_a_big_import_that_fails_builds_the_indexes_again_and_keeps_what_it_committed(session, monkeypatch):
+    from feedback.intake import bulk
+
+    monkeypatch.setattr(bulk, "DEFER_FROM_ROWS", 6)
+    before = _feedback_indexes(session.get_bind())
+
+    def items():
+        yield from (incoming(external_id=f"<f{n}@x>") for n in range(13))
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk gone"):
+        _store(session, items(), batch_size=2, commit_rows=4, background=False)
+    session.rollback()
+    assert _feedback_indexes(session.get_bind()) == before
+    assert count(session, Feedback) == 12  # six whole batches, committed before the error
+
+
+@pytest.mark.sqlite_only
+def test_indexes_a_killed_import_left_dropped_are_built_by_the_next_bulk_import(session):
+    from feedback.intake import bulk
+
+    before = _feedback_indexes(session.get_bind())
+    bulk.drop_indexes(session)  # what a kill after the drop's commit leaves
+    session.commit()
+    assert not set(bulk.DEFERRED_INDEXES) & _feedback_indexes(session.get_bind())
+    _store(session, (incoming(external_id=f"<k{n}@x>") for n in range(6)), batch_size=2, background=False)
+    assert _feedback_indexes(session.get_bind()) == before
+
+
+def test_feedback_init_builds_indexes_a_killed_import_left_dropped(session, runner):
+    from feedback.cli import main
+    from feedback.intake import bulk
+
+    before = _feedback_indexes(session.get_bind())
+    bulk.drop_indexes(session)
+    session.commit()
+    assert not set(bulk.DEFERRED_INDEXES) & _feedback_indexes(session.get_bind())
+    result = runner.invoke(main, ["init"])
+    assert result.exit_code == 0, result.output
+    assert _feedback_indexes(session.get_bind()) == before

@@ -115,6 +115,9 @@ def init(with_demo: bool) -> None:
     """Migrate the database, load the taxonomy and (with --demo) the demo data on first start."""
     migrations().upgrade(db.engine())
     with db.session_scope() as session:
+        from feedback.intake import bulk
+
+        bulk.restore_indexes(session)  # an import killed after dropping its deferred indexes left them missing
         result = taxonomy.load(session, taxonomy.taxonomy_file(current_app.instance_path))
         click.echo(f"taxonomy: {result.created} created, {result.updated} updated")
         from feedback import playbooks

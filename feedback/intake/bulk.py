@@ -2,7 +2,9 @@
 
 An import counts as bulk from its third batch on. Until then every batch is its own transaction;
 after that, batches may commit together (`commit_rows`) and SQLite gets a bigger page cache and
-fewer WAL checkpoints. Both are undone when the import ends.
+fewer WAL checkpoints. Both are undone when the import ends. A big import on SQLite also drops
+feedback's random-keyed indexes once it has written DEFER_FROM_ROWS rows and builds them again at
+its end (DEFERRED_INDEXES).
 """
 
 from __future__ import annotations
@@ -12,9 +14,16 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
+from feedback.models import Feedback
+
 SQLITE_CACHE_KB = 64 * 1024  # filled by 100k rows (peak RSS ~195 MB then and at 1M); 128 MB would not be
 SQLITE_CHECKPOINT_PAGES = 20_000  # 80 MB of WAL between checkpoints instead of 4 MB
 FROM_BATCH = 2  # imports of three batches or more count as bulk
+# Keys in random order (when a review was written, who wrote it): past a few hundred thousand rows these
+# outgrow the page cache, and each batch then rewrites pages all over them. Until DEFER_FROM_ROWS rows
+# they are small and kept up as usual; a build from sorted keys at the end costs far less than the rest.
+DEFERRED_INDEXES = ("ix_feedback_received_at", "ix_feedback_channel_received", "ix_feedback_customer_id")
+DEFER_FROM_ROWS = 200_000
 T = TypeVar("T")
 
 
@@ -36,7 +45,7 @@ class BulkImport:
 
     def __init__(self, session: Session, commit_rows: int = 0):
         self.session, self.commit_rows = session, commit_rows
-        self.pending, self.bulk, self.saved = 0, False, {}
+        self.pending, self.total, self.bulk, self.sqlite, self.saved, self.deferred = 0, 0, False, False, {}, False
 
     def batches(self, prepared: Iterator[T]) -> Iterator[T]:
         """The batches; bulk from batch FROM_BATCH on. When the input fails mid-way, what was
@@ -55,6 +64,10 @@ class BulkImport:
     def written(self, size: int) -> None:
         """A batch of `size` items is written: commit now unless it joins a bigger bulk transaction."""
         self.pending += size
+        self.total += size
+        if self.sqlite and self.total >= DEFER_FROM_ROWS and not self.deferred:
+            drop_indexes(self.session)
+            self.deferred = True
         if not (self.bulk and self.commit_rows) or self.pending >= self.commit_rows:
             self.commit()
 
@@ -64,8 +77,10 @@ class BulkImport:
 
     def _on(self) -> None:
         self.bulk = True
-        if self.session.get_bind().dialect.name != "sqlite":
+        self.sqlite = self.session.get_bind().dialect.name == "sqlite"
+        if not self.sqlite:
             return
+        restore_indexes(self.session)  # left dropped by an import that was killed
         connection = self.session.connection()
         for name, value in self.PRAGMAS.items():
             self.saved[name] = connection.exec_driver_sql(f"PRAGMA {name}").scalar()
@@ -75,7 +90,30 @@ class BulkImport:
         return self
 
     def __exit__(self, failed, *_exc) -> None:
-        if self.saved and not failed:  # after a failure the session needs a rollback first; the CLI ends anyway
+        if failed and self.deferred:  # the rows committed so far need their indexes: start clean to build them
+            self.session.rollback()
+        if self.saved and (self.deferred or not failed):  # else the session needs a rollback first; the CLI ends anyway
             connection = self.session.connection()
             for name, value in self.saved.items():
                 connection.exec_driver_sql(f"PRAGMA {name}={int(value)}")
+        if self.deferred:  # with the usual page cache again: SQLite's sorter then spills to disk, memory stays flat
+            restore_indexes(self.session)
+            self.session.commit()
+
+
+def drop_indexes(session: Session) -> None:
+    """Drop the DEFERRED_INDEXES in the transaction under way: they go with its commit."""
+    connection = session.connection()
+    for name in DEFERRED_INDEXES:
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def restore_indexes(session: Session) -> None:
+    """Build whichever DEFERRED_INDEXES are missing, as the model defines them; the caller commits.
+
+    Idempotent: every bulk import starts with it, so a kill mid-import leaves them missing at most
+    until the next bulk import."""
+    connection = session.connection()
+    for index in Feedback.__table__.indexes:
+        if index.name in DEFERRED_INDEXES:
+            index.create(connection, checkfirst=True)

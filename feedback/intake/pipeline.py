@@ -120,7 +120,7 @@ class _RunRef:
 
 @dataclass
 class Prepared:
-    """One batch made ready without the database: its classified rows, what goes to quarantine, and the
+    """One batch made ready without the database: its rows, classified, what goes to quarantine, and the
     items with more than a row holds (attachments, replies), by key."""
 
     size: int
@@ -128,7 +128,6 @@ class Prepared:
     extras: dict[tuple, IncomingFeedback] = field(default_factory=dict)
     quarantined: list[dict] = field(default_factory=list)
     duplicates: int = 0
-    labels: list[tuple] = field(default_factory=list)  # the classification of each row
 
 
 def _prepare(batch: list, *, run: _RunRef, now: datetime, labeller: classify.RowLabeller) -> Prepared:
@@ -146,8 +145,17 @@ def _prepare(batch: list, *, run: _RunRef, now: datetime, labeller: classify.Row
         if item.attachments or item.replies_to:
             prepared.extras[key] = item
         prepared.rows.append(writes.feedback_row(item, key[2], run, now))
-    prepared.labels = labeller.labels(*labeller.inputs(prepared.rows))
+    classify.RowLabeller.apply(prepared.rows, _labels(labeller, prepared.rows))
     return prepared
+
+
+def _labels(labeller: classify.RowLabeller, rows: list[dict]) -> list[tuple]:
+    """The classification of each row, each distinct text classified once: a batch repeats many
+    (a third of shop reviews are a rating alone, and short texts like "好评" recur)."""
+    inputs = list(zip(*labeller.inputs(rows)))  # (text, is a problem) per row
+    distinct = list(dict.fromkeys(inputs))
+    found = dict(zip(distinct, labeller.labels([text for text, _ in distinct], [problem for _, problem in distinct])))
+    return [found[pair] for pair in inputs]
 
 
 def _write(session: Session, prepared: Prepared, run: ImportRun, now: datetime, progress: Callable[[int], None] | None) -> None:
@@ -156,7 +164,6 @@ def _write(session: Session, prepared: Prepared, run: ImportRun, now: datetime, 
     held = writes.insert_ignoring_duplicates(session, Quarantine, prepared.quarantined, ["channel", "source", "raw_hash"], Quarantine.id)
     run.quarantined_count += len(held)
     run.duplicate_count += prepared.duplicates + len(prepared.quarantined) - len(held)
-    classify.RowLabeller.apply(rows, prepared.labels)
     products.flag_reviews(session, rows)  # after classification: a problem category makes a review bad
     inserted = writes.insert_new(session, rows)
     run.new_count += len(inserted)

@@ -33,11 +33,13 @@ def insert_new(session: Session, rows: list[dict]) -> dict[tuple, int]:
 
 
 def _insert_new_sqlite(session: Session, rows: list[dict]) -> dict[tuple, int]:
-    """SQLite: one executemany in C, then the ids of this run's rows above the highest id before it.
+    """SQLite: one executemany in C, then the ids of the rows it inserted.
 
     RETURNING would make SQLAlchemy render and bind the batch row by row in Python, half the cost
-    of a bulk import. Only this run writes rows with its import_run_id, so the read-back is exact
-    even when another importer writes beside it.
+    of a bulk import. When every row was new, one executemany holding the write lock gave them
+    consecutive ids ending at last_insert_rowid(), in row order. Otherwise (a re-import) the ids of
+    this run's rows above the highest id before it are read back: only this run writes rows with its
+    import_run_id, so that is exact even when another importer writes beside it.
     """
     connection = session.connection()
     before = connection.execute(sa.select(sa.func.max(Feedback.__table__.c.id))).scalar() or 0
@@ -52,7 +54,10 @@ def _insert_new_sqlite(session: Session, rows: list[dict]) -> dict[tuple, int]:
             continue
         memo: dict = {}  # a batch repeats most values (dates, flags, its run and time)
         columns[i] = [memo[v] if v in memo else memo.setdefault(v, process(v)) for v in columns[i]]
-    connection.exec_driver_sql(sql, list(zip(*columns)))
+    if connection.exec_driver_sql(sql, list(zip(*columns))).rowcount == len(rows):
+        last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+        ids = range(last - len(rows) + 1, last + 1)
+        return {(row["channel"], row["source"], row["external_id"]): id_ for id_, row in zip(ids, rows)}
     return {(channel, source, external): id_ for id_, channel, source, external in connection.exec_driver_sql(
         f"SELECT id, channel, source, external_id FROM {Feedback.__table__.name} WHERE import_run_id = ? AND id > ?",
         (rows[0]["import_run_id"], before),
@@ -79,6 +84,8 @@ def _utc_text(value: datetime | None) -> str | None:
     """What UTCDateTime and SQLite's DATETIME make of a moment (naive UTC text), in one step: every row has its own time."""
     if value is None:
         return None
+    if value.tzinfo is clock.UTC:  # intake's own rows: already UTC, only the zone to leave out
+        return value.isoformat(" ", "microseconds")[:-6]
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column; use clock.now() or an aware value")
     return value.astimezone(clock.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
