@@ -69,6 +69,18 @@ def test_a_bulk_import_lowers_its_own_cpu_priority():
     assert done.stdout.split() == ["5", "5"]
 
 
+def _autogroup_after_yield(**popen) -> str:
+    code = "from feedback.cli.imports import _yield_cpu; _yield_cpu(7); print(open('/proc/self/autogroup').read())"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, **popen).stdout
+
+
+def test_an_import_in_a_session_of_its_own_lowers_its_sessions_share_too():
+    """Linux's autogroup shares CPU between sessions before nice counts: a scheduled or `setsid` import
+    nices its own session; one started from a shell leaves the shell's session alone."""
+    assert _autogroup_after_yield(start_new_session=True).strip().endswith("nice 7")
+    assert _autogroup_after_yield().strip().endswith(open("/proc/self/autogroup").read().strip().rsplit(" ", 1)[1])
+
+
 def test_a_command_process_freezes_its_start_up_heap(tmp_path):
     """`feedback …` builds its app, then freezes it out of the collector's reach (bulk commands never walk it)."""
     code = "import gc; from feedback.cli import _create_app; _create_app(); print(gc.get_freeze_count())"

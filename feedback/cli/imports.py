@@ -106,10 +106,24 @@ def fetch_forum(names: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
 def _yield_cpu(niceness: int) -> None:
-    """Lower this process's CPU priority (and its forked classifier's): pages first, bulk import second."""
-    if niceness > 0:
-        os.nice(niceness)
+    """Lower this process's CPU priority (and its forked classifier's): pages first, bulk import second.
+
+    Linux with autogroup shares CPU between sessions first and by nice only within one, so an import in a
+    session of its own (as the scheduler, cron, systemd or `setsid` start it) lowers its session's share too.
+    A shell's session is left as it is: that would slow the user's other commands after the import.
+    """
+    if niceness <= 0:
+        return
+    os.nice(niceness)
+    if os.getsid(0) == os.getpid() and AUTOGROUP.exists():
+        try:
+            AUTOGROUP.write_text(str(niceness))
+        except OSError:  # a kernel or container that refuses it: nice alone then
+            pass
 
 
 def _count_files(path: str) -> int | None:
