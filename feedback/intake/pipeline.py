@@ -66,7 +66,8 @@ def store(
     together once that many rows are written.
     """
     labeller = classify.RowLabeller.of(session, **classify.app_settings())
-    prepare = partial(_prepare, run=_RunRef(run.id, run.started_at), now=now, labeller=labeller)
+    prepare = partial(_prepare, run=_RunRef(run.id, run.started_at), now=now, labeller=labeller,
+                      sqlite=session.get_bind().dialect.name == "sqlite")
     prepared_batches = parallel.prepare_all(_batches(items, batch_size), prepare, background=background)
     try:
         with BulkImport(session, commit_rows) as bulk:
@@ -128,9 +129,10 @@ class Prepared:
     extras: dict[tuple, IncomingFeedback] = field(default_factory=dict)
     quarantined: list[dict] = field(default_factory=list)
     duplicates: int = 0
+    sqlite: writes.SqliteRows | None = None  # the rows' values as SQLite binds them, made beside the rows
 
 
-def _prepare(batch: list, *, run: _RunRef, now: datetime, labeller: classify.RowLabeller) -> Prepared:
+def _prepare(batch: list, *, run: _RunRef, now: datetime, labeller: classify.RowLabeller, sqlite: bool = False) -> Prepared:
     prepared, seen = Prepared(len(batch)), set()
     for item in map(writes.sanitise, batch):
         problem = item.reason if isinstance(item, Rejected) else problem_with(item)
@@ -146,6 +148,9 @@ def _prepare(batch: list, *, run: _RunRef, now: datetime, labeller: classify.Row
             prepared.extras[key] = item
         prepared.rows.append(writes.feedback_row(item, key[2], run, now))
     classify.RowLabeller.apply(prepared.rows, _labels(labeller, prepared.rows))
+    prepared.rows = writes.sort_rows(prepared.rows)
+    if sqlite and prepared.rows:  # the writing side then only executes them
+        prepared.sqlite = writes.sqlite_rows(prepared.rows)
     return prepared
 
 
@@ -165,7 +170,7 @@ def _write(session: Session, prepared: Prepared, run: ImportRun, now: datetime, 
     run.quarantined_count += len(held)
     run.duplicate_count += prepared.duplicates + len(prepared.quarantined) - len(held)
     products.flag_reviews(session, rows)  # after classification: a problem category makes a review bad
-    inserted = writes.insert_new(session, rows)
+    inserted = writes.insert_new(session, rows, prepared.sqlite)
     run.new_count += len(inserted)
     run.duplicate_count += len(rows) - len(inserted)
     _insert_attachments(session, inserted, extras)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -21,10 +22,15 @@ from feedback.models import Feedback, ImportRun
 LIMITS = {"subject": 500, "customer": 200, "contact": 254, "order_ref": 100, "product_ref": 100, "source": 200}
 
 
-def insert_new(session: Session, rows: list[dict]) -> dict[tuple, int]:
-    """Insert rows whose origin is new; returns {(channel, source, external_id): id} of those."""
+def insert_new(session: Session, rows: list[dict], params: SqliteRows | None = None) -> dict[tuple, int]:
+    """Insert rows whose origin is new; returns {(channel, source, external_id): id} of those.
+
+    `params`: the rows made ready for SQLite by `sqlite_rows` (in a worker), in the same order."""
     if rows and session.get_bind().dialect.name == "sqlite" and rows[0]["import_run_id"] is not None:
-        return _insert_new_sqlite(session, rows)
+        if params is None:
+            rows = sort_rows(rows)
+            params = sqlite_rows(rows)
+        return _insert_new_sqlite(session, rows, params)
     returned = insert_ignoring_duplicates(
         session, Feedback, rows, ["channel", "source", "external_id"],
         Feedback.id, Feedback.channel, Feedback.source, Feedback.external_id,
@@ -32,7 +38,37 @@ def insert_new(session: Session, rows: list[dict]) -> dict[tuple, int]:
     return {(r.channel, r.source, r.external_id): r.id for r in returned}
 
 
-def _insert_new_sqlite(session: Session, rows: list[dict]) -> dict[tuple, int]:
+@dataclass
+class SqliteRows:
+    """A batch's rows as SQLite binds them: the INSERT, and one tuple of converted values per row."""
+
+    sql: str
+    names: tuple[str, ...]
+    values: list[tuple]
+
+
+def sort_rows(rows: list[dict]) -> list[dict]:
+    """In time order: the two indexes on the time received then take a batch's rows page by page."""
+    return sorted(rows, key=operator.itemgetter("received_at"))
+
+
+def sqlite_rows(rows: list[dict]) -> SqliteRows:
+    """The rows' values as SQLite binds them, in row order: plain computation, so a worker can do it.
+
+    key_product_alert is set later, by the writing side (`_insert_new_sqlite`)."""
+    sql, names, defaults, processors = _sqlite_insert(frozenset().union(*rows))
+    get = operator.itemgetter(*names)
+    columns = list(zip(*(get(row) if len(row) == len(names) else get(defaults | row) for row in rows)))
+    for i, process in processors:
+        if names[i] == "received_at":  # every row has its own time: nothing to remember
+            columns[i] = list(map(process, columns[i]))
+            continue
+        memo: dict = {}  # a batch repeats most values (dates, flags, its run and time)
+        columns[i] = [memo[v] if v in memo else memo.setdefault(v, process(v)) for v in columns[i]]
+    return SqliteRows(sql, names, list(zip(*columns)))
+
+
+def _insert_new_sqlite(session: Session, rows: list[dict], ready: SqliteRows) -> dict[tuple, int]:
     """SQLite: one executemany in C, then the ids of the rows it inserted.
 
     RETURNING would make SQLAlchemy render and bind the batch row by row in Python, half the cost
@@ -43,21 +79,13 @@ def _insert_new_sqlite(session: Session, rows: list[dict]) -> dict[tuple, int]:
     """
     connection = session.connection()
     before = connection.execute(sa.select(sa.func.max(Feedback.__table__.c.id))).scalar() or 0
-    sql, names, defaults, processors = _sqlite_insert(frozenset().union(*rows))
-    get = operator.itemgetter(*names)
-    # In time order: the two indexes on the time received then take the batch's rows page by page.
-    rows = sorted(rows, key=operator.itemgetter("received_at"))
-    columns = list(zip(*(get(row) if len(row) == len(names) else get(defaults | row) for row in rows)))
-    for i, process in processors:
-        if names[i] == "received_at":  # every row has its own time: nothing to remember
-            columns[i] = list(map(process, columns[i]))
-            continue
-        memo: dict = {}  # a batch repeats most values (dates, flags, its run and time)
-        columns[i] = [memo[v] if v in memo else memo.setdefault(v, process(v)) for v in columns[i]]
-    if connection.exec_driver_sql(sql, list(zip(*columns))).rowcount == len(rows):
+    values, alert = ready.values, ready.names.index("key_product_alert")
+    for i, row in enumerate(rows):  # flagged after the values were made (products.flag_reviews)
+        if row["key_product_alert"]:
+            values[i] = values[i][:alert] + (1,) + values[i][alert + 1:]
+    if connection.exec_driver_sql(ready.sql, values).rowcount == len(rows):
         last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
-        ids = range(last - len(rows) + 1, last + 1)
-        return {(row["channel"], row["source"], row["external_id"]): id_ for id_, row in zip(ids, rows)}
+        return {(row["channel"], row["source"], row["external_id"]): id_ for id_, row in zip(range(last - len(rows) + 1, last + 1), rows)}
     return {(channel, source, external): id_ for id_, channel, source, external in connection.exec_driver_sql(
         f"SELECT id, channel, source, external_id FROM {Feedback.__table__.name} WHERE import_run_id = ? AND id > ?",
         (rows[0]["import_run_id"], before),
