@@ -1,16 +1,23 @@
 """Classification: cross-validated quality on the gold dev set, batch speed, training time, memory.
 
 Usage: python bench/classify.py [--texts 20000] [--train-rows 10000]
-Prints {"en_accuracy", "en_macro_f1", "zh_accuracy", "zh_macro_f1", "f1_by_label", "texts_per_s",
-"train_seconds_10k", "peak_rss_mb", …}.
+Prints {"en_accuracy", "en_macro_f1", "zh_accuracy", "zh_macro_f1", "f1_by_label", "no_seed", "texts_per_s",
+"train_seconds_10k", "peak_rss_mb", "judge_train_s", "judge_train_rss_mb", …}.
 Quality is 5-fold stratified per language, each fold's model built as `feedback train`
-builds it (taxonomy rules and cues included); speed is Classifier.predict on texts drawn from shared/data/text.
+builds it (taxonomy rules, cues and the shipped seed rows included; seed rows join each fold's training side
+only, test folds are dev rows only); `no_seed` is the same without the seed rows. Speed is Classifier.predict
+on texts drawn from shared/data/text. The judge's path: `feedback train --csv dev.csv` and `feedback classify`
+on a fresh instance, as separate processes.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
+import json
+import os
+import subprocess
 import random
 import resource
 import sys
@@ -19,11 +26,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import SHARED, emit  # noqa: E402
+from bench.common import FEEDBACK, SHARED, emit, instance_env  # noqa: E402
 from feedback import taxonomy  # noqa: E402
 from feedback.classify import model  # noqa: E402
 from feedback.classify.language import detect_language  # noqa: E402
 from feedback.classify.rules import Lexicon, normalize, read_cues  # noqa: E402
+from feedback.classify.seed import seed_examples  # noqa: E402
 from feedback.classify.service import Classifier  # noqa: E402
 from feedback.clock import now  # noqa: E402
 
@@ -56,10 +64,12 @@ def main() -> None:
     categories = [(c["key"], c.get("keywords_en", []), c.get("keywords_zh", [])) for c in data["category"]]
     lexicon = Lexicon.build(categories, read_cues())
     dev = [(r["text"], r["label"]) for r in read_csv(SHARED / "data/gold/dev.csv")]
+    seed = seed_examples([t for t, _ in dev], [key for key, _en, _zh in categories])
 
-    trained = model.train(examples(dev), lexicon, categories, now=now(), folds=5)
-    figures = {f"{lang}_{name}": f[f"cv_{name}"] for lang, f in trained.meta["languages"].items() for name in ("accuracy", "macro_f1")}
+    trained = model.train(examples(dev), lexicon, categories, now=now(), folds=5, seed=seed)
+    figures = scores(trained) | {"seed_rows": trained.meta["seed_rows"]}
     figures["f1_by_label"] = {lang: f["cv_f1"] for lang, f in trained.meta["languages"].items()}
+    figures["no_seed"] = scores(model.train(examples(dev), lexicon, categories, now=now(), folds=5))
 
     pool = [r[column] for name, column in POOLS for r in read_csv(SHARED / "data" / name) if r.get(column)]
     texts = [rng.choice(pool) for _ in range(args.texts)]
@@ -74,16 +84,64 @@ def main() -> None:
     sample = [rng.choice(pool) for _ in range(args.train_rows)]
     labelled = [(t, g.category) for t, g in zip(sample, judge.predict(sample))]
     started = time.perf_counter()
-    model.train(examples(labelled), lexicon, categories, now=now(), folds=5)
+    model.train(examples(labelled), lexicon, categories, now=now(), folds=5, seed=seed)
     train_seconds = time.perf_counter() - started
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # this process
+    figures |= cli_path(SHARED / "data/gold/dev.csv", "judge", texts[:5000])
+    figures |= cli_path(write_labelled(labelled), "cli_10k")
 
     emit("classify", figures | {
         "texts": len(texts), "texts_per_s": round(len(texts) / seconds),
         "by_model_share": round(sum(g.method == "model" for g in guesses) / len(guesses), 3),
         "train_rows": args.train_rows, "train_seconds_10k": round(train_seconds, 1),
         "dev_train_seconds": trained.meta["seconds"], "model_mb": round(trained_size(trained), 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     })
+
+
+def scores(trained: model.Model) -> dict:
+    return {f"{lang}_{name}": f[f"cv_{name}"] for lang, f in trained.meta["languages"].items() for name in ("accuracy", "macro_f1")}
+
+
+# A small interpreter starts each CLI run and reads its peak RSS: a child forked from this (large) process would
+# count this process's memory at the fork as its own.
+LAUNCHER = """import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_pid, status, usage = os.wait4(child.pid, 0)
+print(json.dumps([os.waitstatus_to_exitcode(status), time.perf_counter() - started, usage.ru_maxrss / 1024]))
+"""
+
+
+def run_measured(args: list[str], env: dict) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of `feedback ARGS` in a process of its own."""
+    out = subprocess.run([sys.executable, "-c", LAUNCHER, FEEDBACK, *args], env=env, capture_output=True, text=True, check=True)
+    code, seconds, rss = json.loads(out.stdout)
+    if code != 0:
+        raise SystemExit(f"feedback {' '.join(args)} failed")
+    return seconds, rss
+
+
+def cli_path(labelled_csv: Path, name: str, texts: list[str] | None = None) -> dict:
+    """`feedback train --csv FILE` (then `feedback classify` of `texts`) on a fresh instance: seconds and peak RSS."""
+    with tempfile.TemporaryDirectory() as folder:
+        env, source = instance_env(Path(folder) / "instance"), Path(folder) / "in.csv"
+        train_s, train_mb = run_measured(["train", "--csv", str(labelled_csv)], env)
+        figures = {f"{name}_train_s": round(train_s, 1), f"{name}_train_rss_mb": round(train_mb)}
+        if texts:
+            with open(source, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows([["text"], *([t] for t in texts)])
+            seconds, mb = run_measured(["classify", "--in", str(source), "--out", str(Path(folder) / "out.csv")], env)
+            figures |= {f"{name}_classify_s": round(seconds, 1), f"{name}_classify_rss_mb": round(mb)}
+    return figures
+
+
+def write_labelled(rows: list[tuple[str, str]]) -> Path:
+    """The rows as a text,label CSV in a temporary file (removed at exit)."""
+    handle = tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8", delete=False)
+    with handle:
+        csv.writer(handle).writerows([["text", "label"], *rows])
+    atexit.register(os.unlink, handle.name)
+    return Path(handle.name)
 
 
 def trained_size(trained: model.Model) -> float:

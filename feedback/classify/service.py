@@ -212,13 +212,16 @@ def person_labelled(session: Session) -> list[tuple[str, str]]:
 
 
 def train(session: Session, *, instance_path: str | Path, extra: Iterable[tuple[str, str]] = (), now: datetime) -> dict:
-    """Train from person-labelled feedback plus `extra` (text, label) rows; store it; return its figures."""
+    """Train from person-labelled feedback plus `extra` (text, label) rows and the shipped seed rows; store it;
+    return its figures (cross-validated on the labelled rows only)."""
     from feedback.classify import model
+
+    from feedback.classify.seed import seed_examples
 
     categories = category_rules(session, instance_path)
     known = {key for key, _en, _zh in categories}
-    examples, unknown = [], 0
-    for text, label in [*person_labelled(session), *extra]:
+    examples, unknown, labelled = [], 0, [*person_labelled(session), *extra]
+    for text, label in labelled:
         if label not in known:
             unknown += 1
             continue
@@ -227,7 +230,8 @@ def train(session: Session, *, instance_path: str | Path, extra: Iterable[tuple[
             examples.append((normalized, label, detect_language(normalized)))
     if len(examples) < model.MIN_ROWS:
         raise Invalid(f"only {len(examples)} labelled texts: at least {model.MIN_ROWS} are needed to train")
-    trained = model.train(examples, Lexicon.build(categories, read_cues(instance_path)), categories, now=now)
+    seed = seed_examples([text for text, _ in labelled], known)  # never a copy of a labelled text: CV stays honest
+    trained = model.train(examples, Lexicon.build(categories, read_cues(instance_path)), categories, now=now, seed=seed)
     if not trained.pipelines:
         raise Invalid(f"no language has {model.MIN_ROWS} labelled texts of two categories or more: nothing to train")
     trained.meta["skipped_unknown_labels"] = unknown
