@@ -85,6 +85,17 @@ def test_nul_characters_are_dropped_from_text_but_kept_in_raw(session):
     assert (stored.subject, stored.body, stored.raw) == ("ab", "cd", b"a\x00b")
 
 
+def test_sanitise_checks_every_text_field_at_once_and_cleans_only_the_bad_ones():
+    from feedback.intake.writes import sanitise
+
+    clean = incoming(subject="物流很快", body="plain text", customer="王")
+    assert sanitise(clean) is clean and (clean.subject, clean.body, clean.customer) == ("物流很快", "plain text", "王")
+    dirty = sanitise(incoming(subject="ok", body="bad \udcff byte", customer=None, order_ref="SO\x00-1", contact="王\x00"))
+    assert (dirty.subject, dirty.body, dirty.customer, dirty.order_ref, dirty.contact) == ("ok", "bad ? byte", "", "SO-1", "王")
+    rejected = sanitise(Rejected(channel="review", source="s", raw=b"\x00", reason="bad\x00 row", locator="f.csv:row 2"))
+    assert (rejected.reason, rejected.locator, rejected.raw) == ("bad row", "f.csv:row 2", b"\x00")
+
+
 def test_attachments_are_stored_with_their_feedback(session):
     files = [IncomingAttachment("photo.jpg", "image/jpeg", b"\xff\xd8jpeg"), IncomingAttachment("a.pdf", "application/pdf", b"%PDF")]
     run_import(session, [incoming(attachments=files)])

@@ -151,6 +151,7 @@ def _prepare(batch: list, *, run: _RunRef, now: datetime, labeller: classify.Row
     prepared.rows = writes.sort_rows(prepared.rows)
     if sqlite and prepared.rows:  # the writing side then only executes them
         prepared.sqlite = writes.sqlite_rows(prepared.rows)
+        prepared.rows = writes.writer_rows(prepared.rows)
     return prepared
 
 
