@@ -80,7 +80,7 @@ def build_pipeline(language: str, lexicon: Lexicon, *, calibrated: bool = True) 
             ("words", _tfidf(ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", bits=HASH_BITS - 1)),
         ]
     features = FeatureUnion([*text, ("rules", RuleFeatures(lexicon))])
-    classifier = LinearSVC(C=SVM_C, tol=1e-3)  # class balance: in the sample weights (_fit)
+    classifier = BalancedSVC(C=SVM_C, tol=1e-3)
     if calibrated:  # ensemble=False: one SVM on all rows, sigmoids from 3-fold out-of-fold scores: 1/3 the memory
         classifier = CalibratedClassifierCV(classifier, method="sigmoid", cv=3, ensemble=False)
     return Pipeline([("features", features), ("classifier", classifier)])
@@ -123,18 +123,25 @@ class SeenIdf(TfidfTransformer):
         return self
 
 
-def balance(labels: list[str]) -> np.ndarray:
-    """Per row: (rows / (categories × rows of its category)) ** BALANCE, scikit-learn's "balanced" at BALANCE 1."""
-    counts = Counter(labels)
-    return np.array([(len(labels) / (len(counts) * counts[label])) ** BALANCE for label in labels])
+class BalancedSVC(LinearSVC):
+    """A linear SVM whose rows weigh (rows / (categories × rows of their category)) ** BALANCE more.
+
+    As sample weights, the balance reaches every one-vs-rest SVM (liblinear's class_weight only raises each
+    category's own rows); inside the SVM, not given to the calibration, whose sigmoids then learn the real
+    frequencies and so the real confidence.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        counts = Counter(y)
+        balance = np.array([(len(y) / (len(counts) * counts[label])) ** BALANCE for label in y])
+        return super().fit(X, y, sample_weight=balance if sample_weight is None else balance * sample_weight)
 
 
 def _fit(language: str, lexicon: Lexicon, texts: list[str], labels: list[str], extra: list[tuple[str, str, float]],
          *, calibrated: bool = True) -> Pipeline:
     """Fit on labelled texts plus `extra` (text, label, weight) rows: shipped seed rows and the taxonomy keywords."""
     pipeline = build_pipeline(language, lexicon, calibrated=calibrated)
-    everything = labels + [label for _, label, _ in extra]
-    weights = np.array([1.0] * len(texts) + [w for _, _, w in extra]) * balance(everything)
+    weights = np.array([1.0] * len(texts) + [w for _, _, w in extra])
     with warnings.catch_warnings():  # rare labels with fewer rows than folds are expected, not news
         warnings.simplefilter("ignore", UserWarning)
         pipeline.fit(texts + [t for t, _, _ in extra], labels + [label for _, label, _ in extra],
