@@ -32,7 +32,7 @@ from feedback import taxonomy  # noqa: E402
 from feedback.classify import model  # noqa: E402
 from feedback.classify.language import detect_language  # noqa: E402
 from feedback.classify.rules import Lexicon, normalize, read_cues  # noqa: E402
-from feedback.classify.seed import seed_examples  # noqa: E402
+from feedback.classify.seeding import seed_examples  # noqa: E402
 from feedback.classify.service import TRIAGE_CONFIDENCE, Classifier  # noqa: E402
 from feedback.clock import now  # noqa: E402
 

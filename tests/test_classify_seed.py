@@ -7,7 +7,7 @@ from importlib import resources
 from feedback import classify
 from feedback.classify import model
 from feedback.classify.rules import Lexicon
-from feedback.classify.seed import key, seed_examples, seed_rows, without_overlap
+from feedback.classify.seeding import key, seed_examples, seed_rows, without_overlap
 from tests.classify_model import dev_rows, shipped_categories
 from tests.factories import NOW
 

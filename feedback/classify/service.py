@@ -216,7 +216,7 @@ def train(session: Session, *, instance_path: str | Path, extra: Iterable[tuple[
     return its figures (cross-validated on the labelled rows only)."""
     from feedback.classify import model
 
-    from feedback.classify.seed import seed_examples
+    from feedback.classify.seeding import seed_examples
 
     categories = category_rules(session, instance_path)
     known = {key for key, _en, _zh in categories}

@@ -1,4 +1,4 @@
-"""Builds en_cesamard.csv from our annotators' labels of CESAMARD reviews (kept in the repo, not shipped).
+"""Builds en_cesamard.csv from our annotators' labels of CESAMARD reviews.
 
 Usage: python feedback/classify/seed/build_en_cesamard.py LABELS_FOLDER GOLD_CSV
 LABELS_FOLDER holds cesamard_partN.csv (cid,text) and cesamard_partN.labels.csv (cid,label,confidence);
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from feedback import taxonomy  # noqa: E402
-from feedback.classify.seed import key, without_overlap  # noqa: E402
+from feedback.classify.seeding import key, without_overlap  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 TARGET = HERE / "en_cesamard.csv"
