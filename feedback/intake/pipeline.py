@@ -186,12 +186,14 @@ def _may_need_ticket(session: Session, inserted: dict[tuple, int], rows: list[di
 
     It would pass over the rest itself, but only after reading every row of the batch back.
     """
-    problems = grouping.problem_category_ids(session)
-    by_key = {(r["channel"], r["source"], r["external_id"]): r for r in rows}
-    return [
-        feedback_id for key, feedback_id in inserted.items()
-        if key in linked or (by_key[key].get("category_id") in problems and not by_key[key]["not_a_problem"])
-    ]
+    problems, found = grouping.problem_category_ids(session), []
+    for row in rows:  # most rows are no problem: their key is never made
+        problem = row.get("category_id") in problems and not row["not_a_problem"]
+        if problem or linked:
+            key = (row["channel"], row["source"], row["external_id"])
+            if key in inserted and (problem or key in linked):
+                found.append(inserted[key])
+    return found
 
 
 def problem_with(item: IncomingFeedback) -> str:
