@@ -37,7 +37,9 @@ from feedback.classify.service import model_folder as folder
 LANGUAGES = ("en", "zh")
 MIN_ROWS = 10  # fewer labelled rows than this in a language: that language stays on rules
 RULE_WEIGHT = 1.0  # rule features on the n-grams' scale: at 3 the SVM trusted a loose cue over the text (CV en -0.03)
-KEYWORD_WEIGHT = 0.3  # a keyword on its own is weaker evidence than a labelled customer text
+KEYWORD_WEIGHT = 1.0  # a taxonomy keyword weighs as a labelled row: 5-fold CV over 8 seeds, 0.3 → 1.0: en accuracy
+# 0.687 → 0.690, macro-F1 0.653 → 0.661; zh 0.786 → 0.788, 0.746 → 0.748 (over 16 seeds higher at 10, lower at 2);
+# 1.5 and 2 score the same as 1.0
 SEED_WEIGHT = 1.0  # a shipped seed row: labelled by the same guidelines as the gold rows
 KEEP_VERSIONS = 3
 HASH_BITS = 16  # 65,536 hashed n-gram columns per analyzer (words: half): bounded model size whatever the data size;
@@ -183,13 +185,10 @@ def train(examples: Sequence[tuple[str, str, str]], lexicon: Lexicon, categories
     started = time.perf_counter()
     pipelines, figures = {}, {}
     for language in LANGUAGES:
-        rows = [(t, label) for t, label, lang in examples if _covers(language, lang)]
-        seeded = [(t, label, SEED_WEIGHT) for t, label, lang in seed if _covers(language, lang)]
-        if len(rows) + len(seeded) < MIN_ROWS or len({label for _, label in rows} | {s[1] for s in seeded}) < 2:
+        texts, labels, seeded, keywords = language_rows(language, examples, categories, seed)
+        if len(texts) + len(seeded) < MIN_ROWS or len(set(labels) | {s[1] for s in seeded}) < 2:
             continue
-        keywords = [(w, key, KEYWORD_WEIGHT) for w, key in keyword_documents(categories) if _script(w) == language]
-        texts, labels = [t for t, _ in rows], [label for _, label in rows]
-        figures[language] = {"rows": len(rows), "seed_rows": len(seeded), "labels": dict(Counter(labels).most_common())}
+        figures[language] = {"rows": len(texts), "seed_rows": len(seeded), "labels": dict(Counter(labels).most_common())}
         figures[language] |= cross_validate(language, lexicon, texts, labels, seeded + keywords, folds=folds)
         pipelines[language] = _fit(language, lexicon, texts, labels, seeded + keywords)
     meta = {
@@ -198,6 +197,14 @@ def train(examples: Sequence[tuple[str, str, str]], lexicon: Lexicon, categories
         "seconds": round(time.perf_counter() - started, 2), "sklearn": sklearn.__version__,
     }
     return Model(pipelines, meta)
+
+
+def language_rows(language: str, examples, categories, seed=()) -> tuple[list[str], list[str], list, list]:
+    """A language's labelled texts and labels, then the (text, label, weight) rows every fit adds: seed, keywords."""
+    rows = [(t, label) for t, label, lang in examples if _covers(language, lang)]
+    seeded = [(t, label, SEED_WEIGHT) for t, label, lang in seed if _covers(language, lang)]
+    keywords = [(w, key, KEYWORD_WEIGHT) for w, key in keyword_documents(categories) if _script(w) == language]
+    return [t for t, _ in rows], [label for _, label in rows], seeded, keywords
 
 
 def _covers(language: str, detected: str) -> bool:
