@@ -1,7 +1,11 @@
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from feedback import demo, demo_texts
@@ -87,3 +91,22 @@ def test_a_command_process_freezes_its_start_up_heap(tmp_path):
     env = {"FEEDBACK_INSTANCE_PATH": str(tmp_path), "FEEDBACK_LOG_JSON": "false", "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert int(done.stdout) > 50_000
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_scheduler_stops_on_sigterm_and_sigint_even_when_started_with_sigint_ignored(tmp_path, stop):
+    """systemd stops it with SIGTERM; a shell's background job inherits SIGINT ignored: either way it exits, cleanly."""
+    script = Path(sys.executable).parent / "feedback"
+    env = os.environ | {"FEEDBACK_INSTANCE_PATH": str(tmp_path), "FEEDBACK_LOG_JSON": "false"}
+    subprocess.run([str(script), "init"], env=env, check=True, capture_output=True)
+    log = tmp_path / "scheduler.log"  # a file: a pipe nobody drains would block the scheduler's logging
+    scheduler = subprocess.Popen([str(script), "scheduler"], env=env, stderr=log.open("wb"),
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 30
+        while "scheduler running" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        scheduler.send_signal(stop)
+        assert scheduler.wait(timeout=30) == 0
+    finally:
+        scheduler.kill()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from datetime import datetime
 
 import click
@@ -36,8 +38,24 @@ def scheduler() -> None:
     built = jobs.build_scheduler(current_app._get_current_object(), blocking=True)
     if simulated:
         _scale_waits(built)
+    _stop_on_signals(built)
     click.echo("scheduler running; Ctrl-C stops it", err=True)
     built.start()
+
+
+def _stop_on_signals(built) -> None:
+    """SIGINT and SIGTERM stop the scheduler; the jobs running then finish before the process exits.
+
+    Set explicitly: systemd stops a service with SIGTERM, which Python would otherwise die of mid-job, and a
+    process started in the background by a shell inherits SIGINT ignored. The handler only starts a thread:
+    it runs inside whatever the main thread was doing, and shutting the scheduler down right there, in the
+    middle of its own job bookkeeping, can deadlock or corrupt it.
+    """
+    def stop(_signum, _frame) -> None:
+        threading.Thread(target=built.shutdown, kwargs={"wait": False}, name="stop", daemon=True).start()
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, stop)
 
 
 # --- a simulated clock (FEEDBACK_CLOCK, tests and rehearsals only) -------------------------------
