@@ -194,6 +194,29 @@ def test_the_worker_process_stores_what_storing_in_place_stores(session):
     assert count(session, Attachment) == 2
 
 
+def test_rows_made_in_the_worker_are_stored_as_the_writing_process_stores_them(session):
+    """The worker also makes the SQLite insert values and sends slim rows: every column and alert must match."""
+    from feedback import products
+
+    products.add_product(session, ref="KEY-1", key_product=True, now=NOW)
+
+    def items(source):
+        return [incoming(channel="review", source=source, external_id=f"r{n}", rating=n % 5 + 1, subject="",
+                         body="burnt smell, broken lid" if n % 3 else "", product_ref="KEY-1" if n % 2 else "SKU-2",
+                         received_at=NOW.replace(minute=n), contact="", customer=f"buyer{n}", raw=f"r{n}".encode())
+                for n in range(12)]
+
+    _store(session, items("here"), batch_size=3, background=False)
+    _store(session, items("there"), batch_size=3, background=True)
+    columns = [c for c in Feedback.__table__.c if c.name not in ("id", "source", "import_run_id", "ticket_id")]
+
+    def stored(source):
+        return session.execute(sa.select(*columns).where(Feedback.source == source).order_by(Feedback.external_id)).all()
+
+    assert stored("here") == stored("there") and len(stored("here")) == 12
+    assert 0 < sum(row.key_product_alert for row in stored("here")) < 12
+
+
 def test_a_bulk_import_commits_its_batches_together(session):
     engine, committed = session.get_bind(), []
 
