@@ -215,7 +215,6 @@ def train(session: Session, *, instance_path: str | Path, extra: Iterable[tuple[
     """Train from person-labelled feedback plus `extra` (text, label) rows and the shipped seed rows; store it;
     return its figures (cross-validated on the labelled rows only)."""
     from feedback.classify import model
-
     from feedback.classify.seeding import seed_examples
 
     categories = category_rules(session, instance_path)

@@ -25,11 +25,9 @@ LIMITS = {"subject": 500, "customer": 200, "contact": 254, "order_ref": 100, "pr
 def insert_new(session: Session, rows: list[dict], params: SqliteRows | None = None) -> dict[tuple, int]:
     """Insert rows whose origin is new; returns {(channel, source, external_id): id} of those.
 
-    `params`: the rows made ready for SQLite by `sqlite_rows` (in a worker), in the same order."""
-    if rows and session.get_bind().dialect.name == "sqlite" and rows[0]["import_run_id"] is not None:
-        if params is None:
-            rows = sort_rows(rows)
-            params = sqlite_rows(rows)
+    On SQLite `params` holds the rows' values made by `sqlite_rows` (in a worker), in the same order, and the
+    rows are then only what the writing side reads (`writer_rows`); without it the rows are whole."""
+    if params is not None:
         return _insert_new_sqlite(session, rows, params)
     returned = insert_ignoring_duplicates(
         session, Feedback, rows, ["channel", "source", "external_id"],
