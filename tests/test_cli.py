@@ -82,7 +82,9 @@ def test_an_import_in_a_session_of_its_own_lowers_its_sessions_share_too():
     """Linux's autogroup shares CPU between sessions before nice counts: a scheduled or `setsid` import
     nices its own session; one started from a shell leaves the shell's session alone."""
     assert _autogroup_after_yield(start_new_session=True).strip().endswith("nice 7")
-    assert _autogroup_after_yield().strip().endswith(open("/proc/self/autogroup").read().strip().rsplit(" ", 1)[1])
+    # Same session, same autogroup: the child reads what this process reads (empty where the session is the
+    # kernel's default group, as in a container whose init never started a session).
+    assert _autogroup_after_yield().strip() == open("/proc/self/autogroup").read().strip()
 
 
 def test_a_command_process_freezes_its_start_up_heap(tmp_path):
