@@ -18,6 +18,11 @@ SHARED = ROOT.parent / "shared"
 FEEDBACK = str(Path(sys.executable).parent / "feedback")
 
 
+# The intake benchmarks measure what intake can do: flat out, without the pauses a bulk import takes on a
+# server database to leave it to the pages (config.IMPORT_PAUSE; the load benchmark keeps them).
+FLAT_OUT = {"FEEDBACK_IMPORT_PAUSE": "0"}
+
+
 def instance_env(instance: Path, database_url: str = "") -> dict:
     env = os.environ | {"FEEDBACK_INSTANCE_PATH": str(instance)}
     if database_url:

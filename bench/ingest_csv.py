@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import SHARED, emit, instance_env, run_cli  # noqa: E402
+from bench.common import FLAT_OUT, SHARED, emit, instance_env, run_cli  # noqa: E402
 from feedback.db import make_engine  # noqa: E402
 
 SEED = 20240611
@@ -96,7 +96,7 @@ def main() -> None:
         folder = Path(tmp)
         export = folder / "reviews.csv"
         write_export(export, args.rows)
-        env = instance_env(folder / "instance", args.database_url)
+        env = instance_env(folder / "instance", args.database_url) | FLAT_OUT
         url = args.database_url or f"sqlite:///{folder / 'instance' / 'feedback.db'}"
         run_cli(["init"], env)
         mark_key_products(url)

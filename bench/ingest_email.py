@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import SHARED, emit, instance_env, run_cli  # noqa: E402
+from bench.common import FLAT_OUT, SHARED, emit, instance_env, run_cli  # noqa: E402
 from feedback.db import make_engine  # noqa: E402
 
 SEED = 20240501
@@ -65,7 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         generate(folder, args.mails)
-        env = instance_env(folder / "instance", args.database_url)
+        env = instance_env(folder / "instance", args.database_url) | FLAT_OUT
         run_cli(["init"], env)
         cpu = children_cpu()
         seconds, rss, _out = run_cli(["import", "email", str(folder / "mails"), "--source", "bench"], env)

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import psycopg
@@ -76,8 +77,16 @@ def pages(port: int, tickets: int) -> tuple[str, dict[str, list[str]]]:
 
 
 def wrk(port: int, cookie: str, paths: list[str], seconds: int, connections: int, script: Path, think_ms: int) -> subprocess.Popen:
-    """Start one wrk loading these paths (each connection pausing think_ms between requests); its summary is the WRK line."""
-    delay = f"delay = function() return {think_ms} end\n" if think_ms else ""  # wrk's latency excludes the pause
+    """Start one wrk loading these paths (each connection pausing think_ms on average between requests); its summary
+    is the WRK line."""
+    # People do not click in step: each pause is drawn evenly between 0 and twice think_ms (as locust's
+    # `between` does), every wrk from a sequence of its own; a fixed pause keeps the connections bunched.
+    # wrk also pauses before a connection's first request, holding it open and silent, which a browser never
+    # does and which ties up a gunicorn thread waiting for the request: the first `connections` requests (one
+    # a connection, as each connects) go at once. The longest pause stays under gunicorn's 2 s keep-alive.
+    delay = (f"math.randomseed({zlib.crc32(script.name.encode())})\nlocal calls = 0\n"
+             f"delay = function() calls = calls + 1; if calls <= {connections} then return 0 end; "
+             f"return math.random(0, {2 * think_ms}) end\n") if think_ms else ""
     script.write_text(SCRIPT % {"cookie": cookie, "paths": ", ".join(json.dumps(p) for p in paths), "delay": delay},
                       encoding="utf-8")
     return subprocess.Popen(["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",

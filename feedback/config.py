@@ -52,6 +52,10 @@ MAIL_MAX_PARTS = 200
 # `feedback import …` runs this much nicer than the web workers (0 = same priority): a big import on a
 # shared machine takes the CPU the pages leave idle, not the time people wait for a page.
 IMPORT_NICE = 10
+# On PostgreSQL a bulk import's writing runs in a server process that nice cannot reach, at the pages'
+# priority: `feedback import …` then pauses this many seconds for every second a batch took to write
+# (2.0: it works for the import at most a third of the time). 0 writes flat out (a maintenance window).
+IMPORT_PAUSE = 2.0
 # Classification: below this confidence an item goes to triage (category `other` until a person decides).
 TRIAGE_CONFIDENCE = 0.5
 # The nightly retrain (business time zone), run only when people corrected categories since the last model.

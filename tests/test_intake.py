@@ -231,6 +231,25 @@ def test_a_bulk_import_commits_its_batches_together(session):
     assert run.new_count == count(session, Feedback) == 14
 
 
+def test_a_paced_import_pauses_after_each_batch_on_a_server_database_only(session, monkeypatch):
+    """PostgreSQL writes for the import at the pages' priority: the import gives it back between batches.
+    SQLite writes inside the (niced) import process itself: nothing to give back."""
+    from feedback.intake import bulk
+
+    pauses, written = [], []
+    monkeypatch.setattr(bulk.time, "sleep", pauses.append)
+    run = _store(session, (incoming(external_id=f"<p{n}@x>") for n in range(10)), batch_size=2, pause=2.0,
+                 progress=written.append, background=False)
+    assert run.new_count == 10 and len(written) == 5
+    if session.get_bind().dialect.name == "sqlite":
+        assert pauses == []
+    else:
+        assert len(pauses) == 5 and all(p > 0 for p in pauses)
+    pauses.clear()
+    _store(session, (incoming(external_id=f"<q{n}@x>") for n in range(4)), batch_size=2, background=False)
+    assert pauses == []  # the default: flat out
+
+
 def test_each_new_row_gets_its_own_id_when_a_batch_is_stored_out_of_arrival_order(session):
     from datetime import timedelta
 

@@ -140,7 +140,8 @@ def _run_import(items, *, channel: str, source: str, file_name: str, total: int 
     with db.session_scope() as session, click.progressbar(
         items, length=total, label=f"importing {channel}", file=sys.stderr, show_pos=True, update_min_steps=50
     ) as bar:
-        run = intake.import_items(session, bar, channel=channel, source=source, file_name=file_name, **store_options)
+        run = intake.import_items(session, bar, channel=channel, source=source, file_name=file_name,
+                                  pause=current_app.config["IMPORT_PAUSE"], **store_options)
     seconds = time.perf_counter() - started
     handled = run.new_count + run.duplicate_count + run.quarantined_count
     click.echo(

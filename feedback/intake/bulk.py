@@ -4,11 +4,12 @@ An import counts as bulk from its third batch on. Until then every batch is its 
 after that, batches may commit together (`commit_rows`) and SQLite gets a bigger page cache and
 fewer WAL checkpoints. Both are undone when the import ends. A big import on SQLite also drops
 feedback's random-keyed indexes once it has written DEFER_FROM_ROWS rows and builds them again at
-its end (DEFERRED_INDEXES).
+its end (DEFERRED_INDEXES). On a server database a bulk import may pause between batches (`pause`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TypeVar
 
@@ -43,8 +44,14 @@ class BulkImport:
 
     PRAGMAS = {"cache_size": -SQLITE_CACHE_KB, "wal_autocheckpoint": SQLITE_CHECKPOINT_PAGES}
 
-    def __init__(self, session: Session, commit_rows: int = 0):
+    def __init__(self, session: Session, commit_rows: int = 0, pause: float = 0.0):
+        """pause: on a server database (not SQLite), seconds to wait after each batch per second it took to write.
+
+        The server process writing for the import runs at the pages' priority, where the import's nice does not
+        reach: the pause leaves it free for their queries part of the time. SQLite writes inside this process.
+        """
         self.session, self.commit_rows = session, commit_rows
+        self.pause = pause if session.get_bind().dialect.name != "sqlite" else 0.0
         self.pending, self.total, self.bulk, self.sqlite, self.saved, self.deferred = 0, 0, False, False, {}, False
 
     def batches(self, prepared: Iterator[T]) -> Iterator[T]:
@@ -54,7 +61,10 @@ class BulkImport:
             for number, batch in enumerate(prepared):
                 if number == FROM_BATCH:
                     self._on()
-                yield batch
+                started = time.perf_counter()
+                yield batch  # the caller writes it meanwhile
+                if self.pause:
+                    time.sleep((time.perf_counter() - started) * self.pause)
         except GeneratorExit:  # closed by store(), whose write failed: nothing to commit
             raise
         except BaseException:

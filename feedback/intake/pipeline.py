@@ -56,6 +56,7 @@ def store(
     commit_rows: int = 0,
     progress: Callable[[int], None] | None = None,
     background: bool | None = False,
+    pause: float = 0.0,
 ) -> ImportRun:
     """Store every item once: new ones as Feedback, bad ones in Quarantine; counts go on `run`.
 
@@ -63,14 +64,14 @@ def store(
     with this process): from the second batch on, a forked worker then reads, makes rows and
     classifies while this process writes (None: where that pays, see parallel.prepare_all). Each
     batch is committed, except in a bulk import given `commit_rows`: its batches then commit
-    together once that many rows are written.
+    together once that many rows are written. `pause` paces a bulk import on a server database (see BulkImport).
     """
     labeller = classify.RowLabeller.of(session, **classify.app_settings())
     prepare = partial(_prepare, run=_RunRef(run.id, run.started_at), now=now, labeller=labeller,
                       sqlite=session.get_bind().dialect.name == "sqlite")
     prepared_batches = parallel.prepare_all(_batches(items, batch_size), prepare, background=background)
     try:
-        with BulkImport(session, commit_rows) as bulk:
+        with BulkImport(session, commit_rows, pause) as bulk:
             for prepared in bulk.batches(prepared_batches):
                 _write(session, prepared, run, now, progress)
                 bulk.written(prepared.size)
@@ -92,12 +93,13 @@ def import_items(
     batch_size: int = BATCH_SIZE,
     commit_rows: int = 0,
     background: bool | None = False,
+    pause: float = 0.0,
 ) -> ImportRun:
     """start_run → store → finish_run: what every importer, poller and page calls."""
     run = start_run(session, channel=channel, source=source, file_name=file_name, now=now())
     try:
         store(session, items, run=run, now=now(), progress=progress, batch_size=batch_size, commit_rows=commit_rows,
-              background=background)
+              background=background, pause=pause)
     except BaseException as exc:
         session.rollback()
         finish_run(session, run, now=now(), error=f"stopped: {type(exc).__name__}: {exc}")
