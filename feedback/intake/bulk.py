@@ -51,8 +51,9 @@ class BulkImport:
         reach: the pause leaves it free for their queries part of the time. SQLite writes inside this process.
         """
         self.session, self.commit_rows = session, commit_rows
-        self.pause = pause if session.get_bind().dialect.name != "sqlite" else 0.0
-        self.pending, self.total, self.bulk, self.sqlite, self.saved, self.deferred = 0, 0, False, False, {}, False
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.pause = 0.0 if self.sqlite else pause
+        self.pending, self.total, self.bulk, self.saved, self.deferred = 0, 0, False, {}, False
 
     def batches(self, prepared: Iterator[T]) -> Iterator[T]:
         """The batches; bulk from batch FROM_BATCH on. When the input fails mid-way, what was
@@ -75,7 +76,7 @@ class BulkImport:
         """A batch of `size` items is written: commit now unless it joins a bigger bulk transaction."""
         self.pending += size
         self.total += size
-        if self.sqlite and self.total >= DEFER_FROM_ROWS and not self.deferred:
+        if self.bulk and self.sqlite and self.total >= DEFER_FROM_ROWS and not self.deferred:
             drop_indexes(self.session)
             self.deferred = True
         if not (self.bulk and self.commit_rows) or self.pending >= self.commit_rows:
@@ -87,7 +88,6 @@ class BulkImport:
 
     def _on(self) -> None:
         self.bulk = True
-        self.sqlite = self.session.get_bind().dialect.name == "sqlite"
         if not self.sqlite:
             return
         restore_indexes(self.session)  # left dropped by an import that was killed
