@@ -226,15 +226,6 @@ def _owner(session: Session, ticket: Ticket, owner_id: int | None) -> User | Non
     return owner
 
 
-def owner_choices(session: Session, department_id: int | None) -> list[User]:
-    """Who a ticket may be given to: its department's heads and agents, and managers (everyone for None)."""
-    workers = User.role.in_(assign.WORKER_ROLES)
-    if department_id is not None:
-        workers = sa.and_(workers, User.department_id == department_id)
-    stmt = sa.select(User).where(User.active, sa.or_(workers, User.role == Role.manager))
-    return list(session.execute(stmt.order_by(User.role, User.name)).scalars())
-
-
 def set_priority(session: Session, ref: str | int, priority: str, *, by: User, now: datetime) -> Ticket:
     """Change the priority by hand; the due date follows the SLA of the new priority."""
     ticket = get_ticket(session, ref)

@@ -38,14 +38,14 @@ def ticket_list(email: str | None, limit: int, **args) -> None:
         try:
             user = tickets.actor(session, email) if email else None
             filters = ticket_lists.TicketFilter.from_args({k: v for k, v in args.items() if v})
-            listing = ticket_lists.list_tickets(session, filters, user=user, now=clock.now(), per_page=limit)
+            page = ticket_lists.list_tickets(session, filters, user=user, now=clock.now(), per_page=limit)
         except ServiceError as exc:
             fail(exc)
-        for t in listing.page.items:
-            owner = listing.owners.get(t.owner_id, "(queue)")
+        for t in page.items:
+            owner = t.owner_name or "(queue)"
             due = clock.local(t.due_at).strftime("%Y-%m-%d %H:%M") if t.due_at else ""
             click.echo(f"{tickets.number(t.id)}  {t.status:11} {t.priority:7} {due:16}  {owner:20.20}  {t.title}")
-        click.echo(f"{len(listing.page.items)} of {listing.page.total}")
+        click.echo(f"{len(page.items)} of {page.total}")
 
 
 @ticket_group.command("show")

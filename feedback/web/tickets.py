@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from feedback import clock, db, merging, playbooks, taxonomy, ticket_lists, tickets
+from feedback import clock, db, merging, playbooks, reference, ticket_lists, tickets
 from feedback.errors import Invalid
 from feedback.web.auth import signed_in_user
-from feedback.models import Channel, Priority, Role, TicketStatus, User
+from feedback.models import Channel, Priority, Role, TicketStatus
 from feedback.web.filters import localized_name
 from feedback.web.playbooks import ticket_panel
 
@@ -92,14 +92,13 @@ def event_value(value: str, field: str) -> str:
 def index():
     session = db.session()
     filters = ticket_lists.TicketFilter.from_args(request.args)
-    listing = ticket_lists.list_tickets(
+    page = ticket_lists.list_tickets(
         session, filters, user=signed_in_user(), now=clock.now(), page=request.args.get("page", 1, type=int),
         per_page=current_app.config["PAGE_SIZE"],
     )
-    categories = taxonomy.categories(session)
-    departments = taxonomy.department_choices(session)
+    categories, departments = reference.categories(session), reference.departments(session)
     return render_template(
-        "tickets/list.html", listing=listing, page=listing.page, filters=filters, views=VIEW_LABELS,
+        "tickets/list.html", page=page, filters=filters, views=VIEW_LABELS,
         statuses=list(TicketStatus), priorities=list(Priority), channels=list(Channel),
         categories=categories, category_names={c.id: localized_name(c) for c in categories},
         departments=departments, department_names={d.id: localized_name(d) for d in departments},
@@ -108,11 +107,11 @@ def index():
     )
 
 
-def _owner_choices(session, department_id: int | None) -> list[User]:
+def _owner_choices(session, department_id: int | None) -> list:
     """People a ticket can be given to: the department's heads and agents (all of them for a manager)."""
     if department_id is None:
         department_id = current_user.department_id if current_user.role == Role.head else None
-    return tickets.owner_choices(session, department_id)
+    return reference.owners(session, department_id)
 
 
 @bp.get("/tickets/export.csv")
@@ -191,7 +190,7 @@ def detail(ticket_id: int):
     found = ticket_lists.ticket_detail(session, ticket_id)
     return render_template(
         "tickets/detail.html", d=found, t=found.ticket, actions=tickets.available(signed_in_user(), found.ticket),
-        owners=tickets.owner_choices(session, found.ticket.department_id), priorities=list(Priority),
+        owners=reference.owners(session, found.ticket.department_id), priorities=list(Priority),
         event_labels=EVENT_LABELS, now=clock.now(), playbook_panel=ticket_panel(session, found, signed_in_user()),
     )
 
