@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session
 
-from feedback import clock
-from feedback.models import Bulletin, Category, Department, Feedback, Ticket, User
+from feedback import clock, reference
+from feedback.models import Bulletin, Department, Feedback, Ticket, User
 from feedback.ticket_lists import live, overdue
 
 URGENT_ROWS = 10
@@ -60,6 +60,8 @@ class AgentHome:
 
 
 def _count(session: Session, *where) -> int:
+    # One query per count: `count(*) FILTER (overdue)` over the live tickets would read the whole status index on
+    # PostgreSQL (16 ms at 200,000 tickets) where the two counts are ranges of their own indexes (< 1 ms each).
     return session.execute(sa.select(sa.func.count()).select_from(Ticket).where(*where)).scalar_one()
 
 
@@ -79,19 +81,19 @@ def manager_home(session: Session, *, now: datetime) -> ManagerHome:
 def awaiting_triage(session: Session, *, cap: int | None = None) -> int:
     """Feedback a person must classify: unclassified or `other` (where intake puts unsure items), no ticket.
 
-    One count per category condition, not an OR: each is then a range of ix_feedback_untriaged alone.
-    With a cap, counting stops past it (the result is then cap + 1).
+    One part per category condition, not an OR: each is then a range of ix_feedback_untriaged alone; both
+    are counted in one query. With a cap, counting stops past it (the result is then cap + 1).
     """
-    other = session.execute(sa.select(Category.id).where(Category.key == "other")).scalar_one_or_none()
+    other = next((c.id for c in reference.categories(session) if c.key == "other"), None)
 
-    def count(category) -> int:
+    def count(category):
         rows = sa.select(sa.literal_column("1")).select_from(Feedback).where(
             Feedback.ticket_id.is_(None), Feedback.not_a_problem == "", category)
-        if cap is not None:
-            rows = rows.limit(cap + 1)
-        return session.execute(sa.select(sa.func.count()).select_from(rows.subquery())).scalar_one()
+        rows = rows.limit(cap + 1) if cap is not None else rows
+        return sa.select(sa.func.count()).select_from(rows.subquery()).scalar_subquery()
 
-    waiting = count(Feedback.category_id.is_(None)) + (count(Feedback.category_id == other) if other else 0)
+    parts = [count(Feedback.category_id.is_(None))] + ([count(Feedback.category_id == other)] if other else [])
+    waiting = session.execute(sa.select(sum(parts[1:], parts[0]))).scalar_one()
     return waiting if cap is None else min(waiting, cap + 1)
 
 
