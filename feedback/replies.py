@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from feedback import clock, history, mail, playbooks, tickets
+from feedback import clock, history, mail, playbooks, reference, tickets
 from feedback.errors import Forbidden, Invalid
 from feedback.models import Category, Feedback, ReplyTemplate, Ticket, User
 
@@ -74,7 +74,7 @@ def templates(session: Session, category_id: int | None) -> list[ReplyTemplate]:
 def filled_for(session: Session, ticket: Ticket, *, items: list[Feedback] | None = None) -> list[Filled]:
     """Each of the category's templates filled for this ticket (`items` as for values())."""
     result = []
-    for template in templates(session, ticket.category_id):
+    for template in reference.reply_templates(session, ticket.category_id) if ticket.category_id else []:
         known = values(session, ticket, template.language, items=items)
         result.append(Filled(template.language, fill(template.subject, known), fill(template.body, known)))
     return result

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session
 
-from feedback import clock, search, tickets
+from feedback import clock, reference, search, tickets
 from feedback.errors import Invalid, NotFound
 from feedback.models import Category, Department, Feedback, Priority, Ticket, TicketEvent, TicketStatus, User
 from feedback.pagination import Page
@@ -232,7 +232,9 @@ def ticket_detail(session: Session, ref: str | int) -> TicketDetail:
     events = list(session.execute(
         sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
     ).scalars())
-    people = _users(session, {ticket.owner_id} | {e.by_id for e in events})
+    named, everyone = {ticket.owner_id} | {e.by_id for e in events}, reference.people(session)
+    # Someone added since the copy was read (by another process) is read here: never shown as nobody.
+    people = {i: everyone[i] for i in named if i in everyone} | _users(session, named - everyone.keys())
     return TicketDetail(ticket, items, events, people, category, department)
 
 

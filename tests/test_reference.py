@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from feedback import reference
+from feedback import clock, db, reference
 from feedback.models import Category, Department, User
 from tests import factories
 
@@ -87,3 +87,26 @@ def test_the_ticket_list_shows_a_renamed_category_at_once(client, login, session
     category.name_en = "Parcel came late"
     session.commit()
     assert "Parcel came late" in client.get("/tickets").get_data(as_text=True)
+
+
+def test_a_ticket_names_an_owner_another_process_added_after_the_copy_was_read(app, session, loaded_taxonomy):
+    from feedback import ticket_lists
+
+    ticket = factories.make_ticket(session)
+    assert ticket_lists.ticket_detail(session, ticket.id).people == {}  # the copy of everyone is read now
+    with session.get_bind().begin() as conn:  # another process adds someone and gives them the ticket
+        new_id = conn.execute(sa.insert(User).values(email="new@example.com", name="Newcomer", role="agent")
+                              .returning(User.id)).scalar_one()
+        conn.execute(sa.text("UPDATE ticket SET owner_id = :u WHERE id = :t"), {"u": new_id, "t": ticket.id})
+    with db.session_scope(session.get_bind()) as fresh:  # a new request's session (this one holds the old ticket)
+        assert ticket_lists.ticket_detail(fresh, ticket.id).people[new_id].name == "Newcomer"
+
+
+def test_a_saved_playbook_shows_on_the_ticket_page_at_once(client, login, session):
+    from feedback import playbooks
+
+    manager = login("manager")
+    ticket = factories.make_ticket(session, category="logistics.late")
+    assert "Call the carrier first" not in client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    playbooks.save(session, "logistics.late", "Call the carrier first.", "", by=manager, now=clock.now())
+    assert "Call the carrier first" in client.get(f"/tickets/{ticket.id}").get_data(as_text=True)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
 
-from feedback import clock, db, playbooks, replies, similar, tickets
+from feedback import clock, db, playbooks, reference, replies, similar, tickets
 from feedback.errors import Invalid
 from feedback.web.auth import signed_in_user
 from feedback.web.filters import chinese
@@ -177,7 +177,7 @@ def _rendered(text: str) -> Markup:
 def ticket_panel(session, detail, user: User) -> dict:
     """What the ticket page shows beside the feedback: playbook, similar past resolutions, reply templates."""
     ticket, language = detail.ticket, _language()
-    version = playbooks.current(session, ticket.category_id) if ticket.category_id else None
+    version = reference.playbook(session, ticket.category_id) if ticket.category_id else None
     spoken = next((f.language for f in detail.feedback if f.language in replies.LANGUAGES), language)
     return {
         "category": detail.category,
