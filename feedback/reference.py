@@ -1,10 +1,10 @@
 """Reference data the busy pages read on every request — categories, departments, people, the current playbooks
 and reply templates — kept per process for a few seconds.
 
-Reading and building them took a fifth of the ticket list's time and an eighth of a ticket page's. A change committed through this process
-forgets them at once (any session that writes a category, department or user); a change made by another
-process (a second gunicorn worker, the CLI) is seen within FRESH_SECONDS. Rows come back as frozen
-snapshots, never ORM objects: they outlive their session and are shared between requests.
+Reading and building them took a fifth of the ticket list's time and an eighth of a ticket page's. A change
+committed through this process (any session writing one of the WATCHED tables) forgets them at once; a change
+made by another process (a second gunicorn worker, the CLI) is seen within FRESH_SECONDS. Rows come back as
+frozen snapshots, never ORM objects: they outlive their session and are shared between requests.
 """
 
 from __future__ import annotations
@@ -41,13 +41,14 @@ PlaybookVersionRow, ReplyTemplateRow = _snapshot(PlaybookVersion), _snapshot(Rep
 
 def categories(session: Session) -> list:
     """Every category (active or not: old tickets still name them), by key."""
-    return _cached(session, "categories", lambda: _rows(session, CategoryRow, sa.select(Category).order_by(Category.key)))
+    stmt = _select(CategoryRow, Category).order_by(Category.key)
+    return _cached(session, "categories", lambda: _read(session, CategoryRow, stmt))
 
 
 def departments(session: Session) -> list:
     """The departments in use, by key."""
-    stmt = sa.select(Department).where(Department.active).order_by(Department.key)
-    return _cached(session, "departments", lambda: _rows(session, DepartmentRow, stmt))
+    stmt = _select(DepartmentRow, Department).where(Department.active).order_by(Department.key)
+    return _cached(session, "departments", lambda: _read(session, DepartmentRow, stmt))
 
 
 def owners(session: Session, department_id: int | None) -> list:
@@ -55,32 +56,37 @@ def owners(session: Session, department_id: int | None) -> list:
     workers = User.role.in_(assign.WORKER_ROLES)
     if department_id is not None:
         workers = sa.and_(workers, User.department_id == department_id)
-    stmt = sa.select(*(getattr(User, f) for f in UserRow._fields)).where(
-        User.active, sa.or_(workers, User.role == Role.manager)).order_by(User.role, User.name)
-    return _cached(session, ("owners", department_id), lambda: [UserRow(*row) for row in session.execute(stmt)])
+    stmt = _select(UserRow, User).where(User.active, sa.or_(workers, User.role == Role.manager)) \
+        .order_by(User.role, User.name)
+    return _cached(session, ("owners", department_id), lambda: _read(session, UserRow, stmt))
 
 
 def people(session: Session) -> dict[int, tuple]:
     """Everyone by id, active or not (a ticket's history names people who have left)."""
-    stmt = sa.select(*(getattr(User, f) for f in UserRow._fields))
-    return _cached(session, "people", lambda: {row.id: UserRow(*row) for row in session.execute(stmt)})
+    return _cached(session, "people", lambda: {u.id: u for u in _read(session, UserRow, _select(UserRow, User))})
 
 
 def playbook(session: Session, category_id: int) -> tuple | None:
     """The current (latest) version of a category's playbook, None when it has none."""
-    stmt = sa.select(PlaybookVersion).where(PlaybookVersion.category_id == category_id) \
+    stmt = _select(PlaybookVersionRow, PlaybookVersion).where(PlaybookVersion.category_id == category_id) \
         .order_by(PlaybookVersion.number.desc()).limit(1)
-    return _cached(session, ("playbook", category_id), lambda: next(iter(_rows(session, PlaybookVersionRow, stmt)), None))
+    return _cached(session, ("playbook", category_id),
+                   lambda: next(iter(_read(session, PlaybookVersionRow, stmt)), None))
 
 
 def reply_templates(session: Session, category_id: int) -> list:
     """A category's reply templates, by language."""
-    stmt = sa.select(ReplyTemplate).where(ReplyTemplate.category_id == category_id).order_by(ReplyTemplate.language)
-    return _cached(session, ("replies", category_id), lambda: _rows(session, ReplyTemplateRow, stmt))
+    stmt = _select(ReplyTemplateRow, ReplyTemplate).where(ReplyTemplate.category_id == category_id) \
+        .order_by(ReplyTemplate.language)
+    return _cached(session, ("replies", category_id), lambda: _read(session, ReplyTemplateRow, stmt))
 
 
-def _rows(session: Session, row_type, stmt) -> list:
-    return [row_type(*(getattr(item, f) for f in row_type._fields)) for item in session.execute(stmt).scalars()]
+def _select(row_type, model) -> sa.Select:
+    return sa.select(*(getattr(model, name) for name in row_type._fields))
+
+
+def _read(session: Session, row_type, stmt) -> list:
+    return [row_type(*row) for row in session.execute(stmt)]
 
 
 def _engine(session: Session) -> sa.Engine:
