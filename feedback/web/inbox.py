@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import login_required
 
-from feedback import db, feedbacks, taxonomy
+from feedback import db, feedbacks, reference
 from feedback.models import Channel
 
 bp = Blueprint("inbox", __name__)
@@ -19,7 +19,7 @@ def index():
     page = feedbacks.list_feedback(
         session, filters, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"]
     )
-    categories = taxonomy.categories(session)
+    categories = reference.categories(session)
     return render_template(
         "inbox/list.html", page=page, filters=filters, channels=list(Channel),
         categories=categories, category_by_id={c.id: c for c in categories}, sources=feedbacks.sources(session),

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from feedback import classify, clock, db, taxonomy
+from feedback import classify, clock, db, reference
 from feedback.errors import ServiceError
 from feedback.models import Role
 from feedback.web.auth import requires
@@ -17,7 +17,7 @@ KEYS = "1234567890qwertyuiop"  # one key per category in taxonomy order; j, k an
 
 
 def _choices(session) -> list[tuple[str, object]]:
-    active = [c for c in sorted(taxonomy.categories(session), key=lambda c: c.id) if c.active]
+    active = [c for c in sorted(reference.categories(session), key=lambda c: c.id) if c.active]
     return list(zip(KEYS, active))
 
 
@@ -30,7 +30,7 @@ def index():
                           per_page=current_app.config["PAGE_SIZE"])
     texts = [f.text or f"{f.subject}\n{f.body}" for f in page.items]
     suggestions = classify.classifier(session, current_app.instance_path).predict(texts) if texts else []
-    categories = {c.id: c for c in taxonomy.categories(session)}
+    categories = {c.id: c for c in reference.categories(session)}
     return render_template(
         "triage/index.html", page=page, choices=_choices(session), threshold=threshold,
         rows=list(zip(page.items, suggestions)), category_by_id=categories,
