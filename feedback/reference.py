@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from feedback import assign
+from feedback import assign, playbooks, taxonomy
 from feedback.models import Category, Department, PlaybookVersion, ReplyTemplate, Role, User
 
 FRESH_SECONDS = 10.0
@@ -41,14 +41,12 @@ PlaybookVersionRow, ReplyTemplateRow = _snapshot(PlaybookVersion), _snapshot(Rep
 
 def categories(session: Session) -> list:
     """Every category (active or not: old tickets still name them), by key."""
-    stmt = _select(CategoryRow, Category).order_by(Category.key)
-    return _cached(session, "categories", lambda: _read(session, CategoryRow, stmt))
+    return _cached(session, "categories", lambda: _copies(CategoryRow, taxonomy.categories(session)))
 
 
 def departments(session: Session) -> list:
     """The departments in use, by key."""
-    stmt = _select(DepartmentRow, Department).where(Department.active).order_by(Department.key)
-    return _cached(session, "departments", lambda: _read(session, DepartmentRow, stmt))
+    return _cached(session, "departments", lambda: _copies(DepartmentRow, taxonomy.department_choices(session)))
 
 
 def owners(session: Session, department_id: int | None) -> list:
@@ -58,35 +56,40 @@ def owners(session: Session, department_id: int | None) -> list:
         workers = sa.and_(workers, User.department_id == department_id)
     stmt = _select(UserRow, User).where(User.active, sa.or_(workers, User.role == Role.manager)) \
         .order_by(User.role, User.name)
-    return _cached(session, ("owners", department_id), lambda: _read(session, UserRow, stmt))
+    return _cached(session, ("owners", department_id), lambda: [UserRow(*row) for row in session.execute(stmt)])
 
 
 def people(session: Session) -> dict[int, tuple]:
     """Everyone by id, active or not (a ticket's history names people who have left)."""
-    return _cached(session, "people", lambda: {u.id: u for u in _read(session, UserRow, _select(UserRow, User))})
+    stmt = _select(UserRow, User)
+    return _cached(session, "people", lambda: {row.id: UserRow(*row) for row in session.execute(stmt)})
 
 
 def playbook(session: Session, category_id: int) -> tuple | None:
     """The current (latest) version of a category's playbook, None when it has none."""
-    stmt = _select(PlaybookVersionRow, PlaybookVersion).where(PlaybookVersion.category_id == category_id) \
-        .order_by(PlaybookVersion.number.desc()).limit(1)
-    return _cached(session, ("playbook", category_id),
-                   lambda: next(iter(_read(session, PlaybookVersionRow, stmt)), None))
+    def read():
+        found = playbooks.current(session, category_id)
+        return _copies(PlaybookVersionRow, [found])[0] if found else None
+
+    return _cached(session, ("playbook", category_id), read)
 
 
 def reply_templates(session: Session, category_id: int) -> list:
     """A category's reply templates, by language."""
-    stmt = _select(ReplyTemplateRow, ReplyTemplate).where(ReplyTemplate.category_id == category_id) \
-        .order_by(ReplyTemplate.language)
-    return _cached(session, ("replies", category_id), lambda: _read(session, ReplyTemplateRow, stmt))
+    from feedback import replies  # here: replies reads its templates through this module
+
+    return _cached(session, ("replies", category_id),
+                   lambda: _copies(ReplyTemplateRow, replies.templates(session, category_id)))
 
 
 def _select(row_type, model) -> sa.Select:
+    """The columns of a snapshot (people: no ORM objects for every user of the instance)."""
     return sa.select(*(getattr(model, name) for name in row_type._fields))
 
 
-def _read(session: Session, row_type, stmt) -> list:
-    return [row_type(*row) for row in session.execute(stmt)]
+def _copies(row_type, items) -> list:
+    """Snapshots of what a service function read: the query stays that function's, in one place."""
+    return [row_type(*(getattr(item, name) for name in row_type._fields)) for item in items]
 
 
 def _engine(session: Session) -> sa.Engine:
